@@ -1,0 +1,67 @@
+"The docs site: built with nbdev-docs (Quarto, or the offline smalldocs stand-in) and checked in headless Chromium."
+import importlib, os, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT/"_docs"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+def _notebooks():
+    from nbdev.config import get_config
+    nbs = get_config().nbs_path
+    return sorted(p for p in nbs.rglob("*.ipynb") if not any(s.startswith(("_", ".")) for s in p.relative_to(nbs).parts))
+
+@pytest.fixture(scope="module")
+def site():
+    r = subprocess.run([sys.executable, str(ROOT/"tools"/"build_docs.py")], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return DOCS
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed for the docs check (./dev test installs it as root)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+def _page_facts(browser, path):
+    pg = browser.new_page(viewport={"width": 1200, "height": 1800})
+    pg.goto(path.as_uri()); pg.wait_for_load_state("load")
+    facts = pg.evaluate("""() => ({
+        title: document.title,
+        ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id),
+        text: document.body.innerText,
+        images: Array.from(document.images).map(i => ({src: i.src.slice(0, 80), ok: i.complete && i.naturalWidth > 0}))
+    })""")
+    return pg, facts
+
+def test_every_notebook_has_a_page_with_its_docs_and_loaded_images(site, browser):
+    import vlmfaith
+    pages = 0
+    for nb in _notebooks():
+        html = site/nb.with_suffix(".html").name
+        assert html.exists(), f"no page for {nb.name}"
+        pg, f = _page_facts(browser, html)
+        broken = [i["src"] for i in f["images"] if not i["ok"]]
+        assert not broken, f"{html.name}: images that did not load: {broken}"
+        mod = _module_of(nb)
+        if mod:
+            m = importlib.import_module(mod)   # functions and classes get a doc entry; constants do not
+            missing = [n for n in m.__all__ if callable(getattr(m, n)) and n.lower() not in f["ids"]]
+            assert not missing, f"{html.name}: no documentation entry for {missing}"
+        if nb.name == "index.ipynb": pg.screenshot(path=str(site/"screenshot-index.png"), full_page=False)
+        pg.close(); pages += 1
+    assert pages == len(_notebooks())
+
+def _module_of(nb):
+    "The module a notebook exports (from its `#| default_exp`), or None."
+    import json, re
+    for c in json.loads(nb.read_text())["cells"]:
+        m = re.search(r"^#\|\s*default_exp\s+(\S+)", "".join(c["source"]), re.M)
+        if m: return "vlmfaith." + m.group(1)
+    return None
