@@ -37,7 +37,7 @@ _LATEX = re.compile(r"\\(?:text|textbf|mathrm|mathbf|textit|emph)\s*\{([^{}]*)\}
 _BOLD_LETTER = re.compile(r"(\*\*|__|`)\s*\(?([A-Za-z])\)?\s*\1")
 
 def _clean(s:str)->str:
-    "Text as the rules read it: NFKC, no tags, no LaTeX wrappers or markdown; boxed as 'Final answer:', bold letters as `(X)`."
+    "The text the rules read: NFKC, no tags, LaTeX or markdown; `\\boxed{X}` as 'Final answer: X', `**X**` as `(X)`."
     s = unicodedata.normalize("NFKC", s).replace("\u2019", "'").replace("\u2018", "'").replace("\u00b4", "'")
     s = _TAG.sub("\n", s)
     for _ in range(3): s = _LATEX.sub(r"\1", s)
@@ -107,6 +107,7 @@ _EXPLICIT = re.compile(
     r"|\b(?:option|choice)\b\s*:?\s*\(?(?P<d>[A-Za-z])\)?(?![A-Za-z0-9'])", re.I)
 _START = re.compile(r"^[\s(\[{'\"]*(?P<L>[A-Za-z])(?=$|[\s.:,;)\]}!?\"-])")
 _END = re.compile(r"(?<![A-Za-z0-9'])(?P<L>[A-Z])[\s.!?)\]]*$")
+_BARE = re.compile(r"(?<![A-Za-z0-9'])([A-Z])(?![A-Za-z0-9'])")
 _DISJ = re.compile(r"\s*(?:,|or|and|/|&|vs\.?)\s*\(?(?P<L>[A-Za-z])\)?(?![A-Za-z0-9'])", re.I)
 
 _WORD = re.compile(r"[ \t]+[a-z]")
@@ -179,8 +180,10 @@ def _resolve(region:str, forms:list, letters:str, explicit_only:bool=False)->tup
     for found, how in ((_exact(n, forms), "option text"), (_contained(n, forms), "option text (contained)")):
         if len(found) == 1: return found[0], "ok", how
         if len(found) > 1: return None, "ambiguous", "several options " + ", ".join(found)
+    bare = _uniq(x for x in _BARE.findall(c) if x in letters)
+    if len(bare) > 1: return None, "ambiguous", "several letters " + ", ".join(bare)
     m = _END.search(c)
-    if m and m.group("L") in letters: return m.group("L"), "ok", "letter at the end"
+    if m and [m.group("L")] == bare: return m.group("L"), "ok", "letter at the end"
     return None, "none", "names no option" + bad_note
 
 # %% ../nbs/parse.ipynb #8ea2c0c3
@@ -269,7 +272,8 @@ def _read_blocks(blocks:list, forms:list, letters:str, finished:bool)->tuple:
     where = "<answer>" if len(res) == 1 else f"{len(res)} <answer> blocks"
     got = _uniq(r[0] for r, _ in res if r[0])
     amb = [r[2] for r, _ in res if r[1] == "ambiguous"]
-    if amb or len(got) > 1: return None, "ambiguous", f"{where}: " + (amb[0] if amb else "different letters " + ", ".join(got))
+    if amb or len(got) > 1:
+        return None, "ambiguous", f"{where}: " + (amb[0] if amb else "different letters " + ", ".join(got))
     complete = finished or any(closed for _, closed in res)
     if got: return got[0], "ok" if complete else "truncated", f"{where}: " + next(r[2] for r, _ in res if r[0])
     return None, "no_answer" if complete else "truncated", f"{where}: " + res[-1][0][2]
