@@ -676,7 +676,7 @@ def _load_3dsrbench(split=None, path=None, limit=None, seed=0, circular=False, *
     else: files = _data_files(path, ["*.tsv", "*.parquet"])
     tsvs = sorted((f for f in files if f.suffix == ".tsv"), key=lambda f: ("circular" in f.name) != circular)
     if tsvs:
-        return _vlmeval_items(_rows_of_file(tsvs[0]), "3dsrbench", lambda r, i, img: _3dsr_item(r, i, img, circular))
+        return _vlmeval_items(_rows_of_file(tsvs[0]), "3DSRBench", lambda r, i, img: _3dsr_item(r, i, img, circular))
     images = _FileIndex(_root(path))
     rows = (r for f in files if f.suffix == ".parquet" for r in _rows_of_file(f))
     return [it for i, r in enumerate(rows)
