@@ -6,13 +6,19 @@ Docs: https://vlmfaith.github.io/vlmfaith/data.html.md"""
 
 # %% ../nbs/data.ipynb #d16cd6ec
 from __future__ import annotations
-import io, os, string
+import base64, hashlib, io, json, math, os, re, string
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 # %% auto #0
-__all__ = ['LETTERS', 'TASKS', 'ItemError', 'MCItem', 'open_image', 'image_bytes', 'validate_item', 'validate_items']
+__all__ = ['LETTERS', 'TASKS', 'SYNTHETIC_COLOURS', 'SYNTHETIC_SHAPES', 'SYNTHETIC_TASKS', 'SYNTHETIC_VERSION', 'BENCHMARKS',
+           'ItemError', 'MCItem', 'open_image', 'image_bytes', 'validate_item', 'validate_items', 'synthetic_item',
+           'synthetic_benchmark', 'BenchmarkNotAvailable', 'stratified_sample', 'BenchmarkSpec', 'BenchmarkRegistry',
+           'register_benchmark', 'load_benchmark', 'write_synthetic', 'synthetic_card']
 
 # %% ../nbs/data.ipynb #8e286ad3
 LETTERS = string.ascii_uppercase
@@ -127,11 +133,379 @@ def validate_item(item:MCItem, benchmark:str|None=None, row:Any=None, check_imag
         except Exception as e: fail("image", f"image cannot be read ({type(e).__name__}: {e})")
     return item
 
-def validate_items(items, benchmark:str|None=None, check_image:bool=True)->list:
-    "Validate every item (rows are numbered from 0) and refuse duplicate ids."
+def validate_items(items, benchmark:str|None=None, check_image:bool=True, rows:list|None=None)->list:
+    "Validate every item and refuse duplicate ids; rows are numbered from 0 unless `rows` gives their labels."
     seen, out = {}, []
     for i, it in enumerate(items):
-        validate_item(it, benchmark, row=i, check_image=check_image)
-        if it.id in seen: raise ItemError(f"id {it.id!r} already used by row {seen[it.id]}", benchmark or it.source, i, "id")
-        seen[it.id] = i; out.append(it)
+        row = i if rows is None else rows[i]
+        validate_item(it, benchmark, row=row, check_image=check_image)
+        if it.id in seen: raise ItemError(f"id {it.id!r} already used by row {seen[it.id]}", benchmark or it.source, row, "id")
+        seen[it.id] = row; out.append(it)
     return out
+
+# %% ../nbs/data.ipynb #d9585605
+SYNTHETIC_COLOURS = {"red": (220, 40, 40), "green": (40, 160, 60), "blue": (40, 80, 220), "yellow": (235, 195, 20),
+                     "purple": (140, 60, 180), "orange": (245, 130, 30), "black": (25, 25, 25)}
+SYNTHETIC_SHAPES = ("circle", "square", "triangle")
+SYNTHETIC_TASKS = ("count", "relation", "depth", "distance", "attribute")
+SYNTHETIC_VERSION = 1     # bump when a change to the generator changes what a seed produces
+_BACKGROUNDS = ((246, 246, 242), (238, 242, 247), (247, 242, 233), (240, 246, 240))
+_RELATIONS = ("to the left of", "to the right of", "above", "below")
+
+# %% ../nbs/data.ipynb #2516a8ca
+def _obj(colour, shape, x, y, r): return dict(colour=colour, shape=shape, x=round(float(x), 4), y=round(float(y), 4), r=round(float(r), 4))
+def _name(o): return f"the {o['colour']} {o['shape']}"
+
+def _inside(o, px, py):
+    "Which of the points (`px`, `py`) lie inside object `o`."
+    dx, dy = px - o["x"], py - o["y"]
+    if o["shape"] == "circle": return dx*dx + dy*dy <= o["r"]**2
+    sq = (abs(dx) <= o["r"]) & (abs(dy) <= o["r"])
+    return sq if o["shape"] == "square" else sq & (abs(dx) <= (dy + o["r"]) / 2)   # triangle: apex up
+
+def _covered(back, front, k=41):
+    "The fraction of object `back` that object `front` hides, and what stays visible (a k x k mask)."
+    g = np.linspace(-1, 1, k) * back["r"]
+    px, py = np.meshgrid(back["x"] + g, back["y"] + g)
+    inside = _inside(back, px, py); hidden = inside & _inside(front, px, py)
+    return float(hidden.sum() / inside.sum()), inside & ~hidden
+
+def _place(rng, objects, r, *, gap=0.03, lo=None, hi=None, tries=500):
+    "A centre for a new object of half-size `r` whose bounding square keeps `gap` clear of every object's, or None."
+    lo = r + 0.03 if lo is None else lo
+    hi = 1 - r - 0.03 if hi is None else hi
+    for _ in range(tries):
+        x, y = rng.uniform(lo, hi, size=2)
+        if all(max(abs(x-o["x"]), abs(y-o["y"])) > r + o["r"] + gap for o in objects): return float(x), float(y)
+    return None
+
+def _options(rng, correct, pool, pos, k=4):
+    "`k` option texts: `correct` at index `pos`, the others drawn from `pool` in random order."
+    others = [p for p in pool if p != correct]
+    others = [others[i] for i in rng.permutation(len(others))[:k-1]]
+    return others[:pos] + [correct] + others[pos:]
+
+def _render(objects, size, bg)->bytes:
+    "PNG bytes of `objects` drawn in order (later ones on top) on a plain background."
+    from PIL import Image, ImageDraw
+    im = Image.new("RGB", (size, size), _BACKGROUNDS[bg])
+    d = ImageDraw.Draw(im)
+    for o in objects:
+        cx, cy, r, fill = o["x"]*size, o["y"]*size, o["r"]*size, SYNTHETIC_COLOURS[o["colour"]]
+        if o["shape"] == "circle": d.ellipse([cx-r, cy-r, cx+r, cy+r], fill=fill)
+        elif o["shape"] == "square": d.rectangle([cx-r, cy-r, cx+r, cy+r], fill=fill)
+        else: d.polygon([(cx, cy-r), (cx+r, cy+r), (cx-r, cy+r)], fill=fill)
+    buf = io.BytesIO(); im.save(buf, format="PNG", compress_level=9)
+    return buf.getvalue()
+
+def _distinct(rng, n):
+    "`n` different colours and `n` random shapes, so that every object has a unique name."
+    return [str(c) for c in rng.permutation(list(SYNTHETIC_COLOURS))[:n]], [str(rng.choice(SYNTHETIC_SHAPES)) for _ in range(n)]
+
+# %% ../nbs/data.ipynb #8cdb2fc3
+def _count_scene(rng, pos):
+    start = int(rng.integers(0, 4)); k = start + pos          # options start..start+3 put the answer at `pos`
+    colour, shape = str(rng.choice(list(SYNTHETIC_COLOURS))), str(rng.choice(SYNTHETIC_SHAPES))
+    r, objs = float(rng.uniform(0.045, 0.06)), []
+    for _ in range(k):
+        if (xy := _place(rng, objs, r)) is None: return None
+        objs.append(_obj(colour, shape, *xy, r))
+    for _ in range(int(rng.integers(1, 5))):                   # distractors differ in colour, shape or both
+        c, s = colour, shape
+        while (c, s) == (colour, shape): c, s = str(rng.choice(list(SYNTHETIC_COLOURS))), str(rng.choice(SYNTHETIC_SHAPES))
+        if (xy := _place(rng, objs, r)) is None: return None
+        objs.append(_obj(c, s, *xy, r))
+    objs = [objs[i] for i in rng.permutation(len(objs))]
+    return (f"How many {colour} {shape}s are there in the image?", [str(start + j) for j in range(4)], objs,
+            dict(colour=colour, shape=shape, count=k))
+
+def _relation_scene(rng, pos):
+    rel = _RELATIONS[int(rng.integers(0, 4))]
+    cols, shapes = _distinct(rng, 4)
+    r = float(rng.uniform(0.06, 0.08))
+    for _ in range(200):                                        # the off-axis offset is at most a quarter of the on-axis one
+        bx, by = rng.uniform(0.2, 0.8, size=2)
+        d = rng.uniform(0.3, 0.55); off = rng.uniform(-0.25, 0.25) * d
+        dx, dy = {"to the left of": (-d, off), "to the right of": (d, off), "above": (off, -d), "below": (off, d)}[rel]
+        if r + 0.03 < bx + dx < 1 - r - 0.03 and r + 0.03 < by + dy < 1 - r - 0.03: break
+    else: return None
+    a, b = _obj(cols[0], shapes[0], bx + dx, by + dy, r), _obj(cols[1], shapes[1], bx, by, r)
+    objs = [a, b]
+    for i in range(2, 2 + int(rng.integers(0, 3))):
+        if (xy := _place(rng, objs, r)) is None: return None
+        objs.append(_obj(cols[i], shapes[i], *xy, r))
+    return (f"Where is {_name(a)} relative to {_name(b)}?", _options(rng, rel, _RELATIONS, pos), objs,
+            dict(subject=_name(a), reference=_name(b), relation=rel))
+
+def _depth_scene(rng, pos):
+    from scipy import ndimage
+    cols, shapes = _distinct(rng, 4)
+    shapes[0] = str(rng.choice(["circle", "square"]))          # the hidden object and the near one are not triangles,
+    shapes[3] = str(rng.choice(["circle", "square"]))          # so what stays visible of the hidden one is one piece
+    far_r = [float(rng.uniform(0.05, 0.07)) for _ in range(3)]
+    near_r = max(far_r) * float(rng.uniform(1.9, 2.3))         # the near object is about twice as large
+    objs = []
+    for rr in far_r:                                            # the far objects sit in the upper two thirds, apart
+        if (xy := _place(rng, objs, rr, gap=0.05, lo=rr + 0.04, hi=0.62)) is None: return None
+        objs.append(_obj(cols[len(objs)], shapes[len(objs)], *xy, rr))
+    hidden = objs[0]
+    for _ in range(300):                                        # the near one covers 15-45% of the hidden one, from below
+        ang = rng.uniform(0.3*math.pi, 0.7*math.pi); dist = (near_r + hidden["r"]) * rng.uniform(0.7, 0.9)
+        x, y = hidden["x"] + dist*math.cos(ang), hidden["y"] + dist*math.sin(ang)
+        if not (near_r + 0.02 < x < 1 - near_r - 0.02 and near_r + 0.02 < y < 1 - near_r - 0.02): continue
+        if y <= max(o["y"] + o["r"] for o in objs): continue   # lower in the frame than every other object
+        if not all(max(abs(x-o["x"]), abs(y-o["y"])) > near_r + o["r"] + 0.03 for o in objs[1:]): continue
+        near = _obj(cols[3], shapes[3], x, y, near_r)
+        frac, visible = _covered(hidden, near)
+        if 0.15 <= frac <= 0.45 and ndimage.label(visible)[1] == 1: break
+    else: return None
+    objs = [objs[i] for i in rng.permutation(3)] + [near]       # painter's order: the nearest is drawn last
+    return ("Which object is closest to the camera?", _options(rng, _name(near), [_name(o) for o in objs], pos), objs,
+            dict(nearest=_name(near), hidden=_name(hidden)))
+
+def _distance_scene(rng, pos):
+    cols, shapes = _distinct(rng, 5)
+    r, closest = float(rng.uniform(0.05, 0.065)), bool(rng.integers(0, 2))
+    for _ in range(100):
+        objs = []
+        for i in range(5):
+            if (xy := _place(rng, objs, r, gap=0.04)) is None: break
+            objs.append(_obj(cols[i], shapes[i], *xy, r))
+        if len(objs) < 5: continue
+        ref, cands = objs[0], objs[1:]
+        ds = sorted((math.dist((o["x"], o["y"]), (ref["x"], ref["y"])), i) for i, o in enumerate(cands))
+        if closest and ds[0][0] < 0.7 * ds[1][0]: target = cands[ds[0][1]]; break
+        if not closest and ds[-1][0] > 1.3 * ds[-2][0]: target = cands[ds[-1][1]]; break
+    else: return None
+    word = "closest to" if closest else "farthest from"
+    return (f"Which object is {word} {_name(ref)}?", _options(rng, _name(target), [_name(o) for o in cands], pos), objs,
+            dict(reference=_name(ref), which=word, target=_name(target)))
+
+def _attribute_scene(rng, pos):
+    shapes = [str(s) for s in rng.permutation(SYNTHETIC_SHAPES)][:int(rng.integers(2, 4))]
+    cols = [str(c) for c in rng.permutation(list(SYNTHETIC_COLOURS))]
+    r, objs = float(rng.uniform(0.07, 0.1)), []
+    for i, s in enumerate(shapes):                              # the other shapes wear colours that are also offered
+        if (xy := _place(rng, objs, r, gap=0.05)) is None: return None
+        objs.append(_obj(cols[i], s, *xy, r))
+    objs = [objs[i] for i in rng.permutation(len(objs))]
+    return (f"What colour is the {shapes[0]}?", _options(rng, cols[0], cols[:4], pos), objs,
+            dict(shape=shapes[0], colour=cols[0]))
+
+_SCENES = dict(count=_count_scene, relation=_relation_scene, depth=_depth_scene, distance=_distance_scene,
+               attribute=_attribute_scene)
+
+# %% ../nbs/data.ipynb #b97d651b
+def synthetic_item(
+    i:int,                 # index of the item within the benchmark
+    seed:int=0,            # benchmark seed
+    size:int=256,          # image side in pixels
+    task:str|None=None,    # question type; default: the i-th of `SYNTHETIC_TASKS`, cycling
+)->MCItem:
+    "Item `i` of the synthetic benchmark drawn with `seed`, the same whatever the benchmark's length."
+    task = task or SYNTHETIC_TASKS[i % len(SYNTHETIC_TASKS)]
+    if task not in _SCENES: raise ValueError(f"unknown synthetic task {task!r}; expected one of {', '.join(SYNTHETIC_TASKS)}")
+    if size < 64: raise ValueError(f"size must be at least 64 pixels, got {size}")
+    rng = np.random.default_rng([seed, i])
+    pos, bg = int(rng.integers(0, 4)), int(rng.integers(0, len(_BACKGROUNDS)))
+    for _ in range(100):
+        if (scene := _SCENES[task](rng, pos)) is not None: break
+    else: raise RuntimeError(f"could not lay out synthetic item {i} ({task}, seed {seed})")
+    question, options, objects, truth = scene
+    iid = f"synthetic-{seed}-{i:05d}"
+    meta = dict(image_id=iid, seed=seed, index=i, size=size, version=SYNTHETIC_VERSION, objects=objects, truth=truth)
+    return MCItem(iid, _render(objects, size, bg), question, options, LETTERS[pos], task, "synthetic", meta)
+
+def synthetic_benchmark(
+    n:int=300,                 # number of items
+    seed:int=0,                # benchmark seed
+    size:int=256,              # image side in pixels
+    tasks:Iterable|None=None,  # question types, in equal shares (default: all five)
+)->list:
+    "The embedded synthetic benchmark: `n` validated items, question types in equal shares, deterministic by seed."
+    tasks = tuple(tasks or SYNTHETIC_TASKS)
+    if set(tasks) == set(SYNTHETIC_TASKS) and len(tasks) == len(SYNTHETIC_TASKS): tasks = SYNTHETIC_TASKS
+    return validate_items([synthetic_item(i, seed, size, tasks[i % len(tasks)]) for i in range(n)], "synthetic")
+
+# %% ../nbs/data.ipynb #3260e47c
+class BenchmarkNotAvailable(RuntimeError):
+    "A benchmark that cannot be read here: no local copy was given and the Hugging Face Hub cannot serve it."
+
+def _rows_of_file(f:Path):
+    "The rows of one published file as dicts, streamed: parquet, TSV/CSV, JSON lines, or JSON (a list of records)."
+    suf = f.suffix.lower()
+    if suf == ".parquet":
+        import pyarrow.parquet as pq
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=256): yield from batch.to_pylist()
+    elif suf in (".tsv", ".csv"):
+        import pandas as pd   # every cell as text; only empty cells are missing ("None" can be an option)
+        for chunk in pd.read_csv(f, sep="\t" if suf == ".tsv" else ",", dtype=str, keep_default_na=False, chunksize=512):
+            yield from chunk.to_dict("records")
+    elif suf == ".jsonl":
+        with open(f, encoding="utf-8") as fh: yield from (json.loads(line) for line in fh if line.strip())
+    elif suf == ".json":
+        data = json.loads(Path(f).read_text(encoding="utf-8"))
+        yield from (data if isinstance(data, list) else data.get("data", data.get("questions", [data])))
+    else: raise ValueError(f"cannot read {f}: unknown file type {suf!r}")
+
+def _data_files(path, globs, split=None)->list:
+    "Files under `path` (a file or a folder) matching `globs`, preferring those whose path names `split`."
+    p = Path(path).expanduser()
+    if not p.exists(): raise BenchmarkNotAvailable(f"{p} does not exist")
+    if p.is_file(): return [p]
+    found = []
+    for g in globs:
+        found += [f for f in sorted(p.rglob(g)) if f.is_file() and f not in found
+                  and not any(part.startswith((".", "_")) for part in f.relative_to(p).parts)]
+    if split:
+        named = [f for f in found if split.lower() in str(f.relative_to(p)).lower()]
+        found = named or found
+    if not found: raise BenchmarkNotAvailable(f"no {' or '.join(globs)} file under {p}")
+    return found
+
+def _hub_rows(hub_id:str, config:str|None=None, split:str|None=None):
+    "Rows of a Hugging Face dataset, images left undecoded ({'bytes', 'path'} dicts)."
+    import datasets
+    try: ds = datasets.load_dataset(hub_id, config, split=split)
+    except Exception as e:
+        raise BenchmarkNotAvailable(f"could not load {hub_id!r} (config {config!r}, split {split!r}) from the Hugging Face "
+                                    f"Hub ({type(e).__name__}: {str(e)[:200]}). Download it where the Hub is reachable "
+                                    "and pass its folder or file as path=...") from e
+    for col, feat in ds.features.items():
+        if isinstance(feat, datasets.Image): ds = ds.cast_column(col, datasets.Image(decode=False))
+    yield from ds
+
+# %% ../nbs/data.ipynb #160d03cc
+def stratified_sample(
+    items:list,              # items to draw from
+    limit:int|None,          # how many to keep (None or >= len(items): all)
+    seed:int=0,              # random seed
+    key:Callable=lambda it: it.task,  # the stratum of an item
+)->list:
+    "Up to `limit` items, stratified by `key` with proportional allocation, in their original order."
+    items = list(items)
+    if limit is None or limit >= len(items): return items
+    if limit < 0: raise ValueError(f"limit must be >= 0, got {limit}")
+    groups = {}
+    for i, it in enumerate(items): groups.setdefault(key(it), []).append(i)
+    names = sorted(groups, key=str)
+    share = {g: limit * len(groups[g]) / len(items) for g in names}
+    alloc = {g: int(share[g]) for g in names}
+    if limit >= len(names): alloc = {g: max(a, 1) for g, a in alloc.items()}
+    by_rest = sorted(names, key=lambda g: (-(share[g] - int(share[g])), str(g)))
+    while sum(alloc.values()) < limit:                       # hand out what rounding left, largest remainders first
+        g = next(g for g in by_rest if alloc[g] < len(groups[g])); alloc[g] += 1; by_rest.remove(g); by_rest.append(g)
+    while sum(alloc.values()) > limit:                       # the minimum of one overshot: take from the largest
+        g = max(names, key=lambda g: (alloc[g] - share[g], alloc[g])); alloc[g] -= 1
+    rng = np.random.default_rng(seed)
+    keep = sorted(int(i) for g in names for i in rng.choice(groups[g], alloc[g], replace=False))
+    return [items[i] for i in keep]
+
+# %% ../nbs/data.ipynb #6d42c0d3
+def _norm(name:str)->str: return re.sub(r"[^0-9a-z]", "", str(name).lower().replace("*", "star"))
+
+@dataclass
+class BenchmarkSpec:
+    "How to load one benchmark, and where its schema comes from."
+    key: str                  # canonical name, e.g. "cv-bench"
+    name: str                 # display name, e.g. "CV-Bench"
+    loader: Callable          # loader(split=None, path=None, limit=None, seed=0, **kwargs) -> MCItems
+    hub_id: str|None = None   # Hugging Face dataset id read when no `path` is given
+    split: str|None = None    # default split
+    source: str = ""          # where the schema and its mapping to MCItem were established
+    aliases: tuple = ()       # other names it answers to
+
+class BenchmarkRegistry(dict):
+    "Benchmarks by canonical name; lookups ignore case, spaces and punctuation, and accept aliases."
+    def __init__(self): super().__init__(); self._alias = {}
+    def resolve(self, name:str)->str:
+        "The canonical name of `name`."
+        if _norm(name) not in self._alias: raise KeyError(f"unknown benchmark {name!r}; registered: {', '.join(self)}")
+        return self._alias[_norm(name)]
+    def __getitem__(self, name): return super().__getitem__(self.resolve(name))
+    def __contains__(self, name): return _norm(name) in self._alias
+    def get(self, name, default=None): return self[name] if name in self else default
+    def add(self, spec:BenchmarkSpec)->BenchmarkSpec:
+        for a in (spec.key, spec.name, *spec.aliases): self._alias[_norm(a)] = spec.key
+        super().__setitem__(spec.key, spec); return spec
+
+BENCHMARKS = BenchmarkRegistry()
+
+def register_benchmark(
+    key:str,                 # canonical name
+    loader:Callable,         # loader(split=None, path=None, limit=None, seed=0, **kwargs) -> MCItems
+    *,
+    name:str|None=None,      # display name (default: `key`)
+    hub_id:str|None=None,    # Hugging Face dataset id
+    split:str|None=None,     # default split
+    source:str="",           # where the schema was established
+    aliases:Iterable=(),     # other names
+)->BenchmarkSpec:
+    "Add (or replace) a benchmark in `BENCHMARKS`."
+    return BENCHMARKS.add(BenchmarkSpec(key, name or key, loader, hub_id, split, source, tuple(aliases)))
+
+def load_benchmark(
+    name:str="synthetic",    # a registered benchmark (see `BENCHMARKS`)
+    *,
+    split:str|None=None,     # split to read (default: the benchmark's)
+    path:str|Path|None=None, # local copy in the benchmark's published form (default: the Hugging Face Hub)
+    limit:int|None=None,     # keep a sample of this many items, stratified by task
+    seed:int=0,              # seed of the sample (and of the synthetic benchmark)
+    **kwargs,                # passed to the benchmark's loader
+)->list:
+    "Validated `MCItem`s of benchmark `name`, optionally a stratified sample of `limit` of them."
+    spec = BENCHMARKS[name]
+    items = list(spec.loader(split=split or spec.split, path=path, limit=limit, seed=seed, **kwargs))
+    for it in items: it.source = it.source or spec.key
+    items = validate_items(items, spec.name, rows=[it.meta.get("row", i) for i, it in enumerate(items)])
+    return stratified_sample(items, limit, seed)
+
+# %% ../nbs/data.ipynb #98e8d0b7
+def write_synthetic(
+    folder:str|Path,         # where to write (created if missing)
+    n:int=300,               # number of items
+    seed:int=0,              # generator seed
+    size:int=256,            # image side in pixels
+)->Path:
+    "Write the synthetic benchmark as a Hugging Face parquet dataset (one `test` split) with a card; return the folder."
+    import datasets
+    items, folder = synthetic_benchmark(n, seed, size), Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    feats = datasets.Features(id=datasets.Value("string"), image=datasets.Image(), question=datasets.Value("string"),
+                              options=datasets.List(datasets.Value("string")), answer=datasets.Value("string"),
+                              task=datasets.Value("string"), meta=datasets.Value("string"))
+    ds = datasets.Dataset.from_dict(dict(id=[it.id for it in items], image=[{"bytes": it.image, "path": None} for it in items],
+        question=[it.question for it in items], options=[it.options for it in items], answer=[it.answer for it in items],
+        task=[it.task for it in items], meta=[json.dumps(it.meta, sort_keys=True) for it in items]), features=feats)
+    for f in folder.glob("test-*.parquet"): f.unlink()
+    quiet = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try: ds.to_parquet(folder/"test-00000-of-00001.parquet")
+    finally:
+        if quiet: datasets.enable_progress_bars()
+    (folder/"README.md").write_text(
+        "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: test\n    path: test-*.parquet\n"
+        f"vlmfaith:\n  generator: vlmfaith.data.synthetic_benchmark\n  n: {n}\n  seed: {seed}\n  size: {size}\n"
+        f"  version: {SYNTHETIC_VERSION}\n---\n# vlmfaith synthetic benchmark\n\n{n} items drawn by "
+        f"`vlmfaith.data.synthetic_benchmark(n={n}, seed={seed}, size={size})`: count, relation, depth, distance and "
+        "attribute questions in equal shares, four options each, the correct letter uniform over A-D. Columns: id, "
+        "image (PNG), question, options (texts, no letters), answer (letter), task, meta (JSON: the drawn objects and "
+        "the ground truth).\n")
+    return folder
+
+def synthetic_card(folder:str|Path)->dict:
+    "The generator settings recorded in a written synthetic benchmark's card."
+    import yaml
+    text = (Path(folder)/"README.md").read_text()
+    return yaml.safe_load(text.split("---")[1])["vlmfaith"]
+
+def _load_synthetic(split=None, path=None, limit=None, seed=0, n:int=300, size:int=256, **kwargs):
+    "The synthetic benchmark: generated (`limit` or `n` items), or read from a folder `write_synthetic` wrote."
+    if path is None:
+        yield from synthetic_benchmark(limit or n, seed=seed, size=size); return
+    for i, r in enumerate(r for f in _data_files(path, ["*.parquet"], split) for r in _rows_of_file(f)):
+        meta = {**json.loads(r.get("meta") or "{}"), "row": i}
+        yield MCItem(r["id"], r["image"], r["question"], list(r["options"]), r["answer"], r["task"], "synthetic", meta)
+
+_ = register_benchmark("synthetic", _load_synthetic, name="synthetic", aliases=("synth", "default"),
+                   source="generated by `synthetic_benchmark` (this notebook); sample in data/synthetic")
