@@ -323,7 +323,8 @@ def read_which(question:str, options:tuple, task:str)->list|None:
     elif re.search(r"\b(left|right|above|below|behind|front|top|under|beneath|next to)\b", pred): form = "relation"
     else: return None    # not a spatial question: 'which appeal is used in this ad' is left to other readers
     subj = [_the(_notes_out(n)) for n in names]
-    objects = _objects(question, subj)
+    ref = re.search(r"\b(?:to|from) (the [\w' -]+)$", pred) if form == "distance" else None
+    objects = _objects(question, ([ref.group(1)] if ref else []) + subj)
     return [dict(form=form, option=n, subject=s, pred=pred, objects=objects,
                  claim=f"{s} {_agree(m.group('v'), is_plural(s))} {pred}") for n, s in zip(names, subj)]
 
