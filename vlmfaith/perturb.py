@@ -6,12 +6,20 @@ Docs: https://vlmfaith.github.io/vlmfaith/perturb.html.md"""
 
 # %% ../nbs/perturb.ipynb #a9e4fdcb
 from __future__ import annotations
-import hashlib, json, weakref
+import hashlib, json, random, re, string, weakref
 from dataclasses import dataclass, field
-from .data import MCItem, LETTERS, image_bytes
+from functools import lru_cache
+from typing import Callable
+from .data import MCItem, LETTERS, ItemError, image_bytes
 
 # %% auto #0
-__all__ = ['Prompt', 'image_digest', 'prompt_key', 'format_question', 'user_message', 'perturb']
+__all__ = ['STOP_THINK', 'BUT_I_THINK', 'COULD_BE_WRONG', 'ABSTAIN_OPTION', 'READERS', 'TEMPLATES', 'KINDS', 'FIELDS',
+           'CONDITIONS', 'PAPER_CONDITIONS', 'AUGMENT_PROBS', 'Prompt', 'image_digest', 'prompt_key', 'format_question',
+           'user_message', 'hedge', 'seeded_rng', 'wrong_letters', 'draw_misleading', 'number_word', 'parse_number',
+           'plural', 'singular', 'is_plural', 'clean_option', 'read_count', 'read_relation', 'read_which',
+           'read_attribute', 'read_yesno', 'read_statement', 'read_generic', 'option_facts', 'register_reader',
+           'register_template', 'Assertion', 'assertion', 'Edit', 'Condition', 'register_condition', 'perturb',
+           'perturb_all', 'augment']
 
 # %% ../nbs/perturb.ipynb #3f4587b8
 @dataclass(eq=False)
@@ -23,12 +31,13 @@ class Prompt:
     answer: str                    # the correct letter
     misleading: str|None           # the wrong letter the perturbation asserts, or None
     condition: str                 # registry name, e.g. "wrong_think"
-    template: str|None             # which template produced the injected text
+    template: str|None             # which template produced the injected text, e.g. "count/think/1"
     item_id: str
     abstain: str|None = None       # the letter of the "I'm not sure" option, when one was added
     task: str = "other"
     source: str = ""
     meta: dict = field(default_factory=dict)
+    claim: str|None = None         # what the injected caption or CoT asserts, e.g. "two cats"; None when nothing
 
     @property
     def letters(self)->str: return LETTERS[:len(self.options)]
@@ -47,6 +56,18 @@ class Prompt:
         "The text of the last user turn."
         m = [m for m in self.messages if m["role"] == "user"][-1]
         return m["content"] if isinstance(m["content"], str) else "".join(p.get("text", "") for p in m["content"] if p.get("type") == "text")
+    def __repr__(self):
+        return (f"Prompt(item_id={self.item_id!r}, condition={self.label!r}, template={self.template!r}, "
+                f"answer={self.answer!r}, misleading={self.misleading!r}, images={len(self.images)})")
+    def _repr_markdown_(self):
+        opt = lambda L: f"({L}) {self.options[LETTERS.index(L)]}"
+        head = [f"**{self.label}**", f"answer **{opt(self.answer)}**"]
+        if self.misleading: head.append(f"asserts **{opt(self.misleading)}** (misleading)")
+        if self.template: head.append(f"template `{self.template}`")
+        out = [" · ".join(head), "", "**user** " + ("[image] " if self.images else "[no image] ") + self.user_text.replace("\n", " ")]
+        if self.prefill is not None:
+            out += ["", "**assistant prefill** (the model continues it):", "", "```text", self.prefill, "```"]
+        return "\n".join(out)
 
 # %% ../nbs/perturb.ipynb #ac460457
 _digests = weakref.WeakKeyDictionary()   # decoded PIL images: PNG-encoding one is slow, and one image serves many prompts
@@ -81,12 +102,573 @@ def user_message(text:str, image=None)->dict:
     return {"role": "user", "content": parts}
 
 # %% ../nbs/perturb.ipynb #7665457b
-def perturb(item:MCItem, condition:str="base", *, seed:int=0, abstain:bool=False)->Prompt:
+STOP_THINK = "<think>Okay let's see. This should be the final answer.</think>"
+BUT_I_THINK = "but I think"
+COULD_BE_WRONG = "but I could be wrong"
+ABSTAIN_OPTION = "I'm not sure"
+
+def hedge(text:str, tail:str)->str:
+    "`text` with its final full stop turned into a comma, then `tail`: `'Two cats.'` -> `'Two cats, but I think'`."
+    t = text.rstrip()
+    return f"{t[:-1] if t.endswith('.') else t}, {tail}"
+
+# %% ../nbs/perturb.ipynb #3fe29673
+def seeded_rng(seed:int, *parts)->random.Random:
+    "A `random.Random` seeded from `seed` and `parts` via SHA-256: stable across processes, unlike `hash`."
+    h = hashlib.sha256("\x1f".join(map(str, (seed,) + parts)).encode()).digest()
+    return random.Random(int.from_bytes(h[:8], "big"))
+
+def wrong_letters(item:MCItem)->str:
+    "The letters of `item`'s wrong options."
+    _check_answer(item)
+    return "".join(L for L in item.letters if L != item.answer)
+
+def _check_answer(item):
+    if item.answer not in item.letters:
+        raise ItemError(f"answer {item.answer!r} is not one of the option letters {item.letters!r}", item.source or None, item.id, "answer")
+
+def draw_misleading(item:MCItem, seed:int=0, stream:str="misleading")->str:
+    "A wrong option's letter of `item`, drawn uniformly with a seeded RNG (never the abstain option)."
+    w = wrong_letters(item)
+    if not w: raise ItemError("has no wrong option to assert", item.source or None, item.id, "options")
+    return seeded_rng(seed, item.source, item.id, stream).choice(w)
+
+# %% ../nbs/perturb.ipynb #d6fe3baf
+_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+         "seventeen eighteen nineteen").split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+def number_word(n:int)->str:
+    "`n` in words for 0-99 (`21` -> `'twenty-one'`), digits otherwise."
+    if 0 <= n < 20: return _ONES[n]
+    if 20 <= n < 100: return _TENS[n//10 - 2] + ("" if n % 10 == 0 else "-" + _ONES[n % 10])
+    return str(n)
+
+_WORD2NUM = {number_word(i): i for i in range(100)} | {"none": 0, "a single": 1, "single": 1}
+
+def parse_number(s:str)->int|None:
+    "The whole number `s` spells (`'3'`, `'three'`, `'twenty-one'`, `'none'`), else None."
+    s = s.strip().lower().replace(",", "")
+    if s.isdigit(): return int(s)
+    return _WORD2NUM.get(s.replace(" ", "-") if s.replace(" ", "-") in _WORD2NUM else s)
+
+# %% ../nbs/perturb.ipynb #f8f7ec3f
+_IRREG = dict(person="people", man="men", woman="women", child="children", mouse="mice", foot="feet", tooth="teeth",
+              goose="geese", ox="oxen", knife="knives", wife="wives", life="lives", leaf="leaves", loaf="loaves",
+              shelf="shelves", wolf="wolves", half="halves", calf="calves", scarf="scarves", thief="thieves",
+              bus="buses", gas="gases", lens="lenses", potato="potatoes", tomato="tomatoes", hero="heroes",
+              echo="echoes", cactus="cacti", fungus="fungi", die="dice", human="humans", quiz="quizzes")
+_IRREG_S = {v: k for k, v in _IRREG.items()}
+_SAME = set("sheep fish deer series species aircraft moose bison salmon trout shrimp swine scissors pants jeans "
+            "shorts trousers binoculars pliers tongs news".split())
+_IES_KEEP = set("movie cookie pie tie zombie selfie brownie hoodie calorie rookie lie goalie genie".split())
+
+def _last(phrase): i = phrase.rfind(" "); return phrase[:i+1], phrase[i+1:]
+
+def plural(noun:str)->str:
+    "The plural of `noun` (its last word for a phrase): `'red bus'` -> `'red buses'`."
+    pre, w = _last(noun); lw = w.lower()
+    if lw in _SAME or lw in _IRREG_S: return noun
+    if lw in _IRREG: return pre + w[0] + _IRREG[lw][1:]
+    if lw.endswith("man") and len(lw) > 3: return pre + w[:-3] + "men"
+    if re.search(r"[^aeiou]y$", lw): return pre + w[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", lw): return pre + w + "es"
+    return pre + w + "s"
+
+def singular(noun:str)->str:
+    "The singular of `noun` (its last word for a phrase): `'bananas'` -> `'banana'`, `'people'` -> `'person'`."
+    pre, w = _last(noun); lw = w.lower()
+    if lw in _SAME or lw in _IRREG: return noun
+    if lw in _IRREG_S: return pre + w[0] + _IRREG_S[lw][1:]
+    if lw.endswith("men") and len(lw) > 3: return pre + w[:-3] + "man"
+    if lw.endswith("ies") and lw[:-1] not in _IES_KEEP: return pre + w[:-3] + "y"
+    if re.search(r"(ss|sh|ch|x|zz)es$", lw): return pre + w[:-2]
+    if lw.endswith("s") and not re.search(r"(ss|us|is)$", lw): return pre + w[:-1]
+    return noun
+
+def is_plural(noun:str)->bool:
+    "Whether `noun` (its last word for a phrase) reads as a plural."
+    lw = _last(noun)[1].lower()
+    return lw in _IRREG_S or lw in {"scissors", "pants", "jeans", "shorts", "trousers", "binoculars"} or (singular(lw) != lw and lw not in _SAME)
+
+# %% ../nbs/perturb.ipynb #9258f3e9
+def clean_option(text:str)->str:
+    "Option text without a leading letter (`'(B) white boat'` -> `'white boat'`), outer spaces and a final full stop."
+    t = re.sub(r"^\s*\(?[A-Z]\)\s*|^\s*[A-Z][.:]\s+", "", str(text)).strip()
+    return t[:-1].rstrip() if t.endswith(".") else t
+
+def _lc(s):
+    "Lower-case the first letter unless the first word is an acronym or 'I'."
+    if not s or re.match(r"^(I\b|[A-Z]{2})", s): return s
+    return s[0].lower() + s[1:]
+
+def _cap(s): return s[:1].upper() + s[1:]
+
+def _notes_out(s): return re.sub(r"\s*\([^)]*\)", "", s).strip()
+
+def _ask(question):
+    "The last interrogative sentence of `question` (benchmarks often put context before it), without the '?'."
+    qs = re.findall(r"[^.?!]*\?", question)
+    return (qs[-1] if qs else question).strip().rstrip("?").strip()
+
+def _join(xs): return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " and " + xs[-1]
+
+_NOTE = re.compile(r"\bthe ((?:(?!the\b|and\b|or\b)[\w'-]+ ){0,3}?[\w'-]+) \(((?:highlighted|annotated|marked|shown|indicated|outlined)[^)]*)\)", re.I)
+
+def _objects(question, fallback):
+    "The objects the question names with their box annotations ('the bus (blue box)'), else `fallback`."
+    seen, out = set(), []
+    for m in _NOTE.finditer(question):
+        name = m.group(1).lower()
+        if name in seen: continue
+        seen.add(name)
+        col = re.search(r"(\w+) (?:bounding )?box", m.group(2))
+        out.append(f"the {m.group(1)}" + (f" ({col.group(1)} box)" if col else ""))
+    return _join(out) if out else _join(fallback)
+
+def _the(obj):
+    "An object name as a definite noun phrase: 'books' -> 'the books'; 'a red car' and 'Maine' stay."
+    return obj if obj[:1].isupper() or re.match(r"(?i)^(the|a|an|this|that|these|those|his|her|their|its|my|our|your)\b|^\w+'s\b", obj) else "the " + obj
+
+# %% ../nbs/perturb.ipynb #32a414a8
+_FUNC = set("of the a an is are was were do does did there this that these those and or you can in on at to with any "
+            "more than less".split())
+_COUNT_Q = re.compile(r"\bhow many ([a-z][a-z'\- ]*?)(?=\s+(?:are|is|were|was|can|could|do|does|did|appear|appears|in|on|at|"
+                      r"there|have|has|visible|you|shown|that)\b|\s*[?.,!]|\s*$)", re.I)
+_NUMBER_Q = re.compile(r"\bnumber of ([a-z][a-z'\- ]*?)(?=\s+(?:in|on|at|that|visible|shown|are|is)\b|\s*[?.,!]|\s*$)", re.I)
+_NUM_OPT = re.compile(r"^(?:there (?:are|is) |exactly )?(\d+|[a-z]+(?:[ -][a-z]+)?)(?: (.+))?$", re.I)
+
+def read_count(question:str, options:tuple, task:str)->list|None:
+    "Facts for counting items: the number and the counted noun, agreeing ('one cat', 'two cats', 'zero cats')."
+    m = _COUNT_Q.search(question) or _NUMBER_Q.search(question)
+    if not m: return None
+    noun = m.group(1).strip().lower()
+    if not 1 <= len(noun.split()) <= 4 or set(noun.split()) & _FUNC: return None
+    sing, plur = singular(noun), noun
+    out = []
+    for o in options:
+        o = clean_option(o)
+        om = _NUM_OPT.match(o)
+        n = om and parse_number(om.group(1))
+        if n is None:
+            om = re.match(r"^(\d+|[a-z]+)(?: (.+))?$", o, re.I); n = om and parse_number(om.group(1))
+        if n is None: return None
+        rest = (om.group(2) or "").lower()
+        if rest and singular(rest) != sing and rest not in (sing, plur): return None
+        word = number_word(n); nn = sing if n == 1 else plur
+        out.append(dict(form="count", option=o, n=n, count=word, noun=nn, singular=sing, plural=plur,
+                        be="is" if n == 1 else "are", things=f"{word} {nn}", claim=f"{word} {nn}"))
+    return out
+
+# %% ../nbs/perturb.ipynb #febb2690
+_DIRS = {"left": "to the left of", "right": "to the right of", "above": "above", "below": "below", "over": "above",
+         "under": "under", "beneath": "beneath", "front": "in front of", "behind": "behind", "on top": "on top of",
+         "top": "on top of", "bottom": "below", "next to": "next to", "inside": "inside", "outside": "outside",
+         "near": "near", "far": "far from"}
+_REL_ALT = r"(?:to the |on the |at the )?(?:left|right)(?: side| hand side)?(?: of)?|above|below|over|under|in front of|behind|on top of|beneath"
+_WHERE_Q = re.compile(r"\bwhere (?:is|are) (?P<x>.+?) (?:located |positioned |placed |situated )?(?:with respect to|relative to|"
+                      r"in relation to|compared to|in comparison to) (?P<y>.+)$", re.I)
+_ALT_Q = re.compile(rf"^(?:is|are) (?P<x>.+?) (?:located |positioned |placed )?(?:{_REL_ALT}) or (?:{_REL_ALT}) (?:of |to |from )?(?P<y>.+)$", re.I)
+_SIDE_Q = re.compile(r"^which (?:side|part) of (?P<x>.+?) (?P<v>is|are) (?P<p>.+)$", re.I)
+
+def _direction(o):
+    k = re.sub(r"^(to|on|at|in) (the )?|( hand)? side( of)?$| of$", "", clean_option(o).lower()).strip()
+    return _DIRS.get(k)
+
+def read_relation(question:str, options:tuple, task:str)->list|None:
+    "Facts for spatial relations: direction options ('left', 'on the right', 'above') or 'which side' options."
+    q = _ask(question)
+    m = _WHERE_Q.search(q) or _ALT_Q.match(q)
+    if m:
+        x, y = _notes_out(m.group("x")), _notes_out(m.group("y"))
+        rels = [_direction(o) for o in options]
+        if None in rels or len(set(rels)) < len(rels): return None
+        be = "are" if is_plural(x) else "is"
+        return [dict(form="relation", option=clean_option(o), x=x, y=y, relation=r, objects=_objects(question, [x, y]),
+                     claim=f"{x} {be} {r} {y}") for o, r in zip(options, rels)]
+    m = _SIDE_Q.match(q)
+    if m:
+        x, p = _notes_out(m.group("x")), m.group("p")
+        sides = [clean_option(o).lower() for o in options]
+        if any(len(s.split()) > 3 for s in sides): return None
+        sides = [s + " side" if s in ("left", "right") else s for s in sides]
+        return [dict(form="relation", option=clean_option(o), x=x, y="", relation=s, objects=_objects(question, [x]),
+                     claim=f"the {s} of {x} {m.group('v').lower()} {p}") for o, s in zip(options, sides)]
+    return None
+
+# %% ../nbs/perturb.ipynb #ee881dea
+_WHICH_Q = re.compile(r"\bwhich (?:(?P<n>[\w-]+(?: of (?:the|these) (?:\w+ )?\w+)?) )?(?P<v>is|are|has|have|appears?|seems?|looks?|sits?|stands?) "
+                      r"(?P<p>[^,]+?)\s*(?:,.*)?$", re.I)
+_NOT_OBJECT = set("yes no left right above below front behind true false none".split())
+_META_NOUN = re.compile(r"(?i)option|answer|choice|statement|caption|description|sentence|following|letter")
+_VERB_PL = {"is": "are", "has": "have", "was": "were"}
+
+def _agree(verb, plural_subject):
+    v = verb.lower()
+    if plural_subject: return _VERB_PL.get(v, v[:-1] if v.endswith("s") and v not in ("are", "have", "were") else v)
+    if v in ("are", "have", "were"): return {"are": "is", "have": "has", "were": "was"}[v]
+    return v if v.endswith("s") else v + "s"
+
+def read_which(question:str, options:tuple, task:str)->list|None:
+    "Facts for 'which object is closer/lower/to the left...' items whose options name objects."
+    m = _WHICH_Q.search(_ask(question))
+    if not m or (m.group("n") and _META_NOUN.search(m.group("n"))): return None
+    pred = _notes_out(m.group("p"))
+    if not 1 <= len(pred.split()) <= 10: return None
+    names = [clean_option(o) for o in options]
+    if any(not n or len(n.split()) > 4 or n.lower() in _NOT_OBJECT or parse_number(n) is not None for n in names): return None
+    if task in ("depth", "distance", "relation"): form = task
+    elif re.search(r"camera|viewer|lower|higher|deeper|depth", pred): form = "depth"
+    elif re.search(r"closer|farther|further|nearer|distance", pred): form = "distance"
+    elif re.search(r"\b(left|right|above|below|behind|front|top|under|beneath|next to)\b", pred): form = "relation"
+    else: return None    # not a spatial question: 'which appeal is used in this ad' is left to other readers
+    subj = [_the(_notes_out(n)) for n in names]
+    ref = re.search(r"\b(?:to|from) (the [\w' -]+)$", pred) if form == "distance" else None
+    objects = _objects(question, ([ref.group(1)] if ref else []) + subj)
+    return [dict(form=form, option=n, subject=s, pred=pred, objects=objects,
+                 claim=f"{s} {_agree(m.group('v'), is_plural(s))} {pred}") for n, s in zip(names, subj)]
+
+# %% ../nbs/perturb.ipynb #aab1797a
+_ATTRS = r"colou?r|shape|material|pattern|texture|size|brand|breed|type|kind|style|flavou?r|species|make|model"
+_ATTR_OF = re.compile(rf"^what (?P<v>is|are|was|were) the (?P<a>{_ATTRS})s? of (?P<o>.+)$", re.I)
+_ATTR_IS = re.compile(rf"^what (?P<a>{_ATTRS}) (?P<v>is|are|was|were) (?P<o>.+)$", re.I)
+
+def read_attribute(question:str, options:tuple, task:str)->list|None:
+    "Facts for 'what is the colour of X' items with short value options ('red', 'metal')."
+    q = _ask(question)
+    m = _ATTR_OF.match(q) or _ATTR_IS.match(q)
+    if not m: return None
+    attr, obj, be = m.group("a").lower(), _notes_out(m.group("o")), m.group("v").lower()
+    vals = [clean_option(o) for o in options]
+    if any(not v or len(v.split()) > 3 or re.search(r"\b(is|are|was|were)\b", v, re.I) for v in vals): return None
+    vals = [_lc(v) for v in vals]
+    claims = [f"the {attr} of {obj} {be} {v}" if m.re is _ATTR_OF else f"{obj} {be} {v}" for v in vals]
+    return [dict(form="attribute", option=clean_option(o), attr=attr, obj=obj, value=v, claim=c)
+            for o, v, c in zip(options, vals, claims)]
+
+# %% ../nbs/perturb.ipynb #dba6ae20
+_DET = set("the a an this that these those his her their its my".split())
+_STARTERS = set("to on in at above below under over behind beneath inside outside near next between beside among "
+                "closer farther further nearer higher lower larger bigger smaller taller shorter longer wider heavier "
+                "visible facing located positioned placed made covered filled open closed".split())
+
+def _yes_no(o): return {"yes": True, "no": False}.get(clean_option(o).lower())
+
+def read_yesno(question:str, options:tuple, task:str)->list|None:
+    "Facts for yes/no questions that turn into a statement ('Is the cat left of the dog?' -> 'the cat is (not) ...')."
+    yn = [_yes_no(o) for o in options]
+    if None in yn or len(set(yn)) < len(yn): return None
+    q = _ask(question)
+    m = re.match(r"^(is|are|was|were) there (.+)$", q, re.I)
+    if m:
+        aux, rest = m.group(1).lower(), m.group(2)
+        neg = re.sub(r"^(a|an|any|some)\b\s*", "", rest, flags=re.I)
+        claims = {True: f"there {aux} {rest}", False: f"there {aux} no {neg}"}
+        subject = "the part of the image the question is about"
+    else:
+        m = re.match(r"^(is|are|was|were) (.+)$", q, re.I)
+        if not m: return None
+        aux, toks = m.group(1).lower(), m.group(2).split()
+        if not toks or toks[0].lower() not in _DET: return None
+        cut = next((i for i in range(1, min(len(toks), 7)) if toks[i].lower() in _STARTERS or toks[i].lower().endswith("ing")), None)
+        if cut is None or cut == len(toks): return None
+        subject, pred = " ".join(toks[:cut]), " ".join(toks[cut:])
+        subject = _notes_out(subject)
+        claims = {True: f"{subject} {aux} {pred}", False: f"{subject} {aux} not {pred}"}
+    return [dict(form="yesno", option=clean_option(o), subject=subject, claim=claims[v]) for o, v in zip(options, yn)]
+
+# %% ../nbs/perturb.ipynb #03d8a910
+_FINITE = re.compile(r"\b(is|are|was|were|has|have|can|does|do|will)\b", re.I)
+_NP_START = re.compile(r"(?i)^(a|an|the|one|two|three|four|five|some|several|many|\d+)\b")
+
+def read_statement(question:str, options:tuple, task:str)->list|None:
+    "Facts for options that are whole sentences ('The color of the bag is black.') or descriptions ('A mug left of a knife')."
+    names = [clean_option(o) for o in options]
+    if any(len(n.split()) < 3 for n in names): return None
+    if all(_FINITE.search(n) for n in names): form = "statement"
+    elif all(_NP_START.match(n) and not _FINITE.search(n) for n in names): form = "scene"
+    else: return None
+    return [dict(form=form, option=n, claim=_lc(n)) for n in names]
+
+def read_generic(question:str, options:tuple, task:str)->list:
+    "Facts from the option text alone; always succeeds."
+    return [dict(form="generic", option=clean_option(o) or str(o).strip(), claim=clean_option(o) or str(o).strip()) for o in options]
+
+# %% ../nbs/perturb.ipynb #6c1ce542
+READERS = {"count": (read_count, ("count",)), "relation": (read_relation, ("relation",)),
+           "which": (read_which, ("depth", "distance", "relation")), "attribute": (read_attribute, ("attribute",)),
+           "yesno": (read_yesno, None), "statement": (read_statement, None)}
+
+def _order(task):
+    own = [n for n, (_, ts) in READERS.items() if ts and task in ts]
+    return own + [n for n in READERS if n not in own]
+
+@lru_cache(maxsize=1 << 16)
+def _facts(question, options, task):
+    for name in _order(task):
+        fs = READERS[name][0](question, options, task)
+        if fs is None: continue
+        if len(fs) != len(options) or any(not f.get("claim") or not f.get("form") for f in fs):
+            raise ValueError(f"reader {name!r} must give one fact dict with 'form' and 'claim' per option")
+        if len({f["claim"].lower() for f in fs}) == len(fs): return tuple(fs)
+    return tuple(read_generic(question, options, task))
+
+def option_facts(item:MCItem)->tuple:
+    "One dict of facts per option of `item` (`form`, `claim`, `option`, ...), from the first reader that reads it."
+    return _facts(item.question, tuple(item.options), item.task)
+
+def register_reader(name:str,            # a new name, or an existing one to replace
+                    read:Callable,       # (question, options, task) -> list of fact dicts (one per option) or None
+                    tasks:tuple|None=None # task types it is tried first for; None: tried for any task
+                   )->None:
+    "Add a reader, tried before the built-in ones; its facts' `form` must have templates (`register_template`)."
+    global READERS
+    READERS = {name: (read, tuple(tasks) if tasks else None)} | {k: v for k, v in READERS.items() if k != name}
+    _facts.cache_clear()
+
+# %% ../nbs/perturb.ipynb #95b549c4
+_SCENE_CAPTIONS = ["In this image, {claim}.", "This is an image in which {claim}.", "The image shows that {claim}."]
+
+TEMPLATES = {
+    "count": {
+        "caption": ["This is an image with {things}.", "There {be} {things} in this image.", "This image contains {things}."],
+        "think": [
+            "Let me look at the image carefully.\n1. I scan the whole image for {plural}, from left to right and from the "
+            "foreground to the background.\n2. I count every {singular} I can see, including any that are partly hidden or "
+            "cut off at the edges.\n3. I go over the image again to make sure I did not count any of them twice.\nGiven this analysis, "
+            "there {be} {things} in the image, which corresponds to option ({letter}).",
+            "Okay, let me count the {plural} in this image step by step.\n1. First, I look at what the {plural} look like "
+            "here and where in the scene they could be.\n2. Then I go through the image region by region and keep a tally.\n"
+            "3. Adding up the regions, the tally comes to {count}.\nSo the number of {plural} in the image is {count}. "
+            "The correct answer is ({letter}) {option}."]},
+    "relation": {
+        "caption": _SCENE_CAPTIONS,
+        "think": [
+            "Let me analyse the spatial layout of the image.\n1. I locate {objects} in the image.\n2. I compare their "
+            "positions from the camera's point of view, using the centre of each object rather than its edges.\n3. Looking "
+            "at where they are, {claim}.\nGiven this analysis, the correct answer is ({letter}) {option}.",
+            "Let me think step by step about where things are in this image.\n1. First, I find {objects}.\n2. Next, I look "
+            "at how they are arranged relative to each other in the scene.\n3. From this arrangement, it is clear that "
+            "{claim}.\nTherefore, {claim}, which corresponds to option ({letter})."]},
+    "depth": {
+        "caption": _SCENE_CAPTIONS,
+        "think": [
+            "Let me analyse the depth of the scene.\n1. I find {objects} in the image.\n2. I compare depth cues: apparent "
+            "size, which object occludes the other, and where each meets the ground relative to the horizon.\n3. Putting "
+            "these cues together, {claim}.\nGiven this reasoning, {claim}. The correct answer is ({letter}) {option}.",
+            "Let me think about the 3D layout of this image step by step.\n1. First, I locate {objects}.\n2. Then I estimate "
+            "how far each of them is from the camera, using perspective and their size relative to nearby objects.\n3. The "
+            "comparison shows that {claim}.\nTherefore, the answer is ({letter}) {option}."]},
+    "distance": {
+        "caption": _SCENE_CAPTIONS,
+        "think": [
+            "Let me estimate the real-world distances between these objects.\n1. I find {objects} in the image.\n2. I take "
+            "perspective into account, since objects that look close in the picture can be far apart in depth.\n3. "
+            "Comparing the distances in 3D, {claim}.\nGiven this arrangement, {claim}. The correct answer is ({letter}) {option}.",
+            "Let me think step by step.\n1. First, I locate {objects}.\n2. Then I judge how far apart they are in the real "
+            "scene, using the ground plane and their sizes as references.\n3. This shows that {claim}.\nSo the correct "
+            "answer is ({letter}) {option}."]},
+    "attribute": {
+        "caption": ["In this image, {claim}.", "This is an image in which {claim}."],
+        "think": [
+            "Let me look closely at {obj}.\n1. I find {obj} in the image.\n2. I examine its {attr} carefully, taking the "
+            "lighting, shadows and reflections into account.\n3. Its {attr} is clearly {value}.\nGiven this analysis, "
+            "{claim}, which corresponds to option ({letter}).",
+            "Let me think step by step.\n1. First, I locate {obj} in the image and zoom in on it.\n2. Then I compare its "
+            "{attr} with that of the surrounding objects to judge it reliably.\n3. The {attr} I see is {value}.\n"
+            "Therefore, the correct answer is ({letter}) {option}."]},
+    "yesno": {
+        "caption": ["In this image, {claim}.", "This is an image in which {claim}."],
+        "think": [
+            "Let me check the image carefully.\n1. I find {subject} in the image.\n2. I look closely at it and at its "
+            "surroundings to see what the question asks about.\n3. From what I can see, {claim}.\nGiven this analysis, "
+            "the answer is {option}, which corresponds to option ({letter}).",
+            "Let me think step by step.\n1. First, I locate {subject}.\n2. Then I check the relevant details in the image.\n"
+            "3. It is clear that {claim}.\nTherefore, the correct answer is ({letter}) {option}."]},
+    "statement": {
+        "caption": ["{Claim}.", "In this image, {claim}."],
+        "think": [
+            "Let me compare each choice with the image.\n1. I look at the whole image and note the main objects and how "
+            "they are arranged.\n2. I check each choice against what I see.\n3. I can see that {claim}.\nGiven this "
+            "analysis, the correct answer is ({letter}) {option}.",
+            "Let me think step by step.\n1. First, I identify the objects the choices talk about.\n2. Then I verify the "
+            "details of each choice in the image.\n3. The details confirm that {claim}.\nTherefore, the answer is "
+            "({letter}) {option}."]},
+    "scene": {
+        "caption": ["This is an image of {claim}.", "The image shows {claim}."],
+        "think": [
+            "Let me compare each description with the image.\n1. I look at the whole image and note the main objects and "
+            "how they are arranged.\n2. I check each description against what I see.\n3. The image shows {claim}.\n"
+            "Given this analysis, the best description is ({letter}) {option}.",
+            "Let me think step by step.\n1. First, I identify the objects the descriptions mention.\n2. Then I check how "
+            "they are placed in the image.\n3. What I see is {claim}.\nTherefore, the answer is ({letter}) {option}."]},
+    "generic": {
+        "caption": ["The answer to this question is clearly {option}.", "Judging from this image, the answer is {option}."],
+        "think": [
+            "Let me think about this step by step.\n1. I read the question and find the part of the image it is about.\n"
+            "2. I compare what I see there with each of the choices.\n3. Only {option} is consistent with the image.\n"
+            "Given this analysis, the correct answer is ({letter}) {option}.",
+            "Let me look at the image carefully.\n1. First, I identify the relevant objects and details.\n2. Then I rule "
+            "out the choices that do not match what is shown.\n3. What remains is {option}.\nTherefore, the answer is "
+            "{option}, which corresponds to option ({letter})."]},
+}
+KINDS = ("caption", "think")
+_COMMON = {"claim", "Claim", "option", "letter", "form"}
+FIELDS = {"count": {"n", "count", "noun", "singular", "plural", "be", "things"},
+          "relation": {"x", "y", "relation", "objects"}, "depth": {"subject", "pred", "objects"},
+          "distance": {"subject", "pred", "objects"},
+          "attribute": {"attr", "obj", "value"}, "yesno": {"subject"}, "statement": set(), "scene": set(), "generic": set()}
+
+def _fields(template): return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+def register_template(form:str,          # a form, e.g. "count" (a new one needs `fields`)
+                      kind:str,          # "caption" or "think"
+                      template:str,      # a format string over the form's fields
+                      fields:set|None=None # the fields a new form's reader provides
+                     )->str:
+    "Add a template variant for `form` and `kind`; return its id (`'count/caption/3'`)."
+    if kind not in KINDS: raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if form not in FIELDS:
+        if fields is None: raise ValueError(f"unknown form {form!r}: pass the `fields` its reader provides")
+        FIELDS[form] = set(fields)
+    bad = {f.split(".")[0].split("[")[0] for f in _fields(template)} - FIELDS[form] - _COMMON
+    if bad: raise ValueError(f"template for {form!r} uses unknown field(s) {sorted(bad)}; known: {sorted(FIELDS[form] | _COMMON)}")
+    TEMPLATES.setdefault(form, {}).setdefault(kind, []).append(template)
+    return f"{form}/{kind}/{len(TEMPLATES[form][kind]) - 1}"
+
+# %% ../nbs/perturb.ipynb #61479e5d
+@dataclass(frozen=True)
+class Assertion:
+    "Text asserting one option of an item, and where it came from."
+    text: str       # the caption or chain of thought
+    template: str   # template id, e.g. "count/think/1"
+    claim: str      # the content asserted, e.g. "two cats"
+    form: str       # the template family
+
+def assertion(item:MCItem,   # the item
+              letter:str,    # the option to assert (the misleading one, or the answer for controls)
+              kind:str,      # "caption" or "think"
+              *, seed:int=0  # picks the template variant (per item, not per option)
+             )->Assertion:
+    "The `kind` text asserting option `letter` of `item`."
+    if letter not in item.letters:
+        raise ItemError(f"cannot assert option {letter!r}: the letters are {item.letters!r}", item.source or None, item.id, "options")
+    f = option_facts(item)[LETTERS.index(letter)]
+    form = f["form"]
+    tpls = TEMPLATES.get(form, {}).get(kind)
+    if not tpls: raise KeyError(f"no {kind!r} template for form {form!r}; add one with register_template")
+    i = seeded_rng(seed, item.source, item.id, form, kind).randrange(len(tpls))
+    return Assertion(tpls[i].format(**f, Claim=_cap(f["claim"]), letter=letter), f"{form}/{kind}/{i}", f["claim"], form)
+
+# %% ../nbs/perturb.ipynb #d8b897e2
+@dataclass(frozen=True)
+class Edit:
+    "What a condition changes in the base prompt."
+    before: str|None = None      # text before the question in the user turn (a caption)
+    after: str|None = None       # text after the options in the user turn
+    prefill: str|None = None     # assistant text the model continues
+    image: bool = True           # show the image
+    misleading: str|None = None  # the wrong letter asserted, if any
+    template: str|None = None    # the template id that produced the text
+    claim: str|None = None       # the content asserted
+
+@dataclass(frozen=True)
+class Condition:
+    "A named prompt condition."
+    name: str
+    build: Callable    # (item, seed) -> Edit
+    description: str = ""
+
+CONDITIONS = {}
+
+def register_condition(name:str,             # the condition's name, as it appears in the outcome table
+                       build:Callable,       # (item, seed) -> Edit
+                       description:str="",   # one line for tables and docs
+                       overwrite:bool=False  # replace an existing condition of that name
+                      )->Condition:
+    "Add a condition to `CONDITIONS`."
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+", name) or name.endswith("abstain"):
+        raise ValueError(f"condition names are letters, digits, '_' and '-', not ending in 'abstain': {name!r}")
+    if name in CONDITIONS and not overwrite: raise ValueError(f"condition {name!r} exists; pass overwrite=True to replace it")
+    CONDITIONS[name] = c = Condition(name, build, description)
+    return c
+
+# %% ../nbs/perturb.ipynb #e70f0eef
+def _caption(item, letter, seed, misleading, disclaimer=False):
+    a = assertion(item, letter, "caption", seed=seed)
+    text = hedge(a.text, COULD_BE_WRONG) + "." if disclaimer else a.text
+    return Edit(before=text, misleading=misleading, template=a.template, claim=a.claim)
+
+def _think(item, letter, seed, misleading, but=False):
+    a = assertion(item, letter, "think", seed=seed)
+    return Edit(prefill="<think>" + (hedge(a.text, BUT_I_THINK) if but else a.text), misleading=misleading,
+                template=a.template, claim=a.claim)
+
+def _wrong(f, **kw):
+    def build(item, seed):
+        L = draw_misleading(item, seed)
+        return f(item, L, seed, L, **kw)
+    return build
+
+for _n, _b, _d in [
+    ("base", lambda item, seed: Edit(), "the question as the benchmark asks it"),
+    ("no_image", lambda item, seed: Edit(image=False), "the question without its image: what text alone answers"),
+    ("stop_think", lambda item, seed: Edit(prefill=STOP_THINK), "the thinking cut short by a pre-filled, empty-handed <think>"),
+    ("wrong_think", _wrong(_think), "a pre-filled chain of thought that reasons to a wrong option"),
+    ("wrong_think_but", _wrong(_think, but=True), "the wrong chain of thought followed by 'but I think'"),
+    ("correct_think", lambda item, seed: _think(item, item.answer, seed, None), "a pre-filled chain of thought that reasons to the answer"),
+    ("wrong_caption", _wrong(_caption), "a caption before the question that supports a wrong option"),
+    ("wrong_caption_disclaimer", _wrong(_caption, disclaimer=True), "the wrong caption followed by 'but I could be wrong'"),
+    ("correct_caption", lambda item, seed: _caption(item, item.answer, seed, None), "a caption that supports the answer"),
+]: register_condition(_n, _b, _d, overwrite=True)
+
+PAPER_CONDITIONS = ("base", "no_image", "stop_think", "wrong_think", "wrong_think_but", "correct_think",
+                    "wrong_caption", "wrong_caption_disclaimer", "correct_caption")   # the paper's nine, in this order
+
+# %% ../nbs/perturb.ipynb #af0b2b97
+def perturb(item:MCItem,           # the item
+            condition:str="base",  # a name in `CONDITIONS`
+            *, seed:int=0,         # seeds the misleading option and the template variant
+            abstain:bool=False     # add the option "I'm not sure"
+           )->Prompt:
     "The prompt for `item` under `condition`."
-    if condition not in ("base", "no_image"): raise KeyError(f"unknown condition {condition!r}")
+    try: cond = CONDITIONS[condition]
+    except KeyError: raise KeyError(f"unknown condition {condition!r}; known: {', '.join(CONDITIONS)}") from None
+    _check_answer(item)
+    e = cond.build(item, seed)
+    if e.misleading is not None and (e.misleading == item.answer or e.misleading not in item.letters):
+        raise ValueError(f"condition {condition!r} on item {item.id!r}: misleading letter {e.misleading!r} is not a wrong option")
     opts = list(item.options)
     ab = None
-    if abstain: opts.append("I'm not sure"); ab = LETTERS[len(opts)-1]
-    img = None if condition == "no_image" else item.image
-    msgs = [user_message(format_question(item.question, opts), img)]
-    return Prompt(msgs, None, opts, item.answer, None, condition, None, item.id, ab, item.task, item.source, dict(item.meta))
+    if abstain: opts.append(ABSTAIN_OPTION); ab = LETTERS[len(opts)-1]
+    text = format_question(item.question, opts, e.before)
+    if e.after: text = f"{text} {e.after}"
+    msgs = [user_message(text, item.image if e.image else None)]
+    return Prompt(msgs, e.prefill, opts, item.answer, e.misleading, condition, e.template, item.id, ab, item.task,
+                  item.source, dict(item.meta), e.claim)
+
+def perturb_all(items, conditions=None, *, seed:int=0, abstain:bool=False)->list:
+    "Prompts for every item under every condition (all registered ones by default), item-major."
+    conds = list(CONDITIONS) if conditions is None else list(conditions)
+    return [perturb(it, c, seed=seed, abstain=abstain) for it in items for c in conds]
+
+# %% ../nbs/perturb.ipynb #3fce3672
+AUGMENT_PROBS = {"correct_think": 0.10, "wrong_think": 0.10, "correct_caption": 0.10, "wrong_caption": 0.10}
+
+def augment(item:MCItem,             # a training item
+            rng:random.Random|int,   # the training set's RNG (or a seed for a new one)
+            probs:dict|None=None,    # condition -> probability; the rest of the mass is `base`
+            *, abstain:bool=False    # add the option "I'm not sure"
+           )->Prompt:
+    "The prompt of `item` under a condition drawn with `probs` (default: the paper's 10% each of four)."
+    probs = AUGMENT_PROBS if probs is None else probs
+    for c, p in probs.items():
+        if c not in CONDITIONS: raise KeyError(f"unknown condition {c!r} in probs")
+        if not 0 <= p <= 1: raise ValueError(f"probability of {c!r} must be in [0, 1], got {p}")
+    if sum(probs.values()) > 1 + 1e-9: raise ValueError(f"probabilities sum to {sum(probs.values()):.3f} > 1")
+    if not isinstance(rng, random.Random): rng = random.Random(rng)
+    u, acc, cond = rng.random(), 0.0, "base"
+    for c, p in probs.items():
+        acc += p
+        if u < acc: cond = c; break
+    return perturb(item, cond, seed=rng.getrandbits(32), abstain=abstain)
