@@ -32,18 +32,6 @@ _URLS: dict = {}
 _URLS_MAX = 256          # cached encodings (an image is sent under every condition of its item)
 _URLS_LOCK = threading.Lock()
 
-_IDS: dict = {}          # id(decoded image) -> (weakref, digest): PIL images cannot be dict keys (they define __eq__)
-
-def _digest(src)->str:
-    "`image_digest(src)`, computed once per decoded image object."
-    from PIL import Image
-    if not isinstance(src, Image.Image): return image_digest(src)
-    i = id(src)
-    if (hit := _IDS.get(i)) is not None and hit[0]() is src: return hit[1]
-    d = image_digest(src)
-    _IDS[i] = (weakref.ref(src, lambda r, i=i: _IDS.pop(i, None) if _IDS.get(i, (None,))[0] is r else None), d)
-    return d
-
 def data_url(
     src,                     # PIL image, path, bytes or `datasets` image dict
     fmt:str="png",           # "png" (lossless) or "jpeg" (quality 95)
@@ -52,7 +40,7 @@ def data_url(
     "The image as a base64 data URL: RGB, EXIF orientation applied, optionally downscaled."
     fmt = {"jpg": "jpeg"}.get(fmt.lower(), fmt.lower())
     if fmt not in ("png", "jpeg"): raise ValueError(f"image format must be 'png' or 'jpeg', not {fmt!r}")
-    k = (_digest(src), fmt, max_side)
+    k = (image_digest(src), fmt, max_side)
     if (u := _URLS.get(k)) is not None: return u
     buf = io.BytesIO()
     open_image(src, max_side).save(buf, format=fmt.upper(), **({"quality": 95} if fmt == "jpeg" else {}))

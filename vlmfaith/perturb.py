@@ -70,15 +70,17 @@ class Prompt:
         return "\n".join(out)
 
 # %% ../nbs/perturb.ipynb #ac460457
-_digests = weakref.WeakKeyDictionary()   # decoded PIL images: PNG-encoding one is slow, and one image serves many prompts
+_DIGESTS: dict = {}   # id(decoded image) -> (weakref, digest): PNG-encoding is slow and one image serves many prompts;
+                      # PIL images cannot be dict keys (they define __eq__), hence ids guarded by weak references
 
 def image_digest(src)->str:
-    "SHA-256 (hex) of an image source's identifying bytes (see `image_bytes`), cached for decoded images."
-    try: return _digests[src]
-    except (KeyError, TypeError): pass
+    "SHA-256 (hex) of an image source's identifying bytes (see `image_bytes`), cached per decoded image object."
+    from PIL import Image
+    if not isinstance(src, Image.Image): return hashlib.sha256(image_bytes(src)).hexdigest()
+    i = id(src)
+    if (hit := _DIGESTS.get(i)) is not None and hit[0]() is src: return hit[1]
     d = hashlib.sha256(image_bytes(src)).hexdigest()
-    try: _digests[src] = d
-    except TypeError: pass           # bytes, str and dicts cannot be weakly referenced; hashing them is fast anyway
+    _DIGESTS[i] = (weakref.ref(src, lambda r, i=i: _DIGESTS.pop(i, None) if _DIGESTS.get(i, (None,))[0] is r else None), d)
     return d
 
 def _canon_content(c):
