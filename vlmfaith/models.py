@@ -234,8 +234,20 @@ def _tiny_tokenizer(specials:list, vocab_size:int=480):
 _TEXT = dict(hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
              max_position_embeddings=8192)   # bnb-friendly: inputs multiples of 64, outputs multiples of 32; head size 32
 
+def _qwen_processor(image_processor, tokenizer, chat_template):
+    "A Qwen2.5-VL processor; with torchvision installed it needs a video processor too (vlmfaith never sends video)."
+    from transformers import Qwen2_5_VLProcessor
+    from transformers.utils import is_torchvision_available
+    kw = dict(image_processor=image_processor, tokenizer=tokenizer, chat_template=chat_template)
+    if is_torchvision_available():
+        try:
+            from transformers import Qwen2VLVideoProcessor
+            kw["video_processor"] = Qwen2VLVideoProcessor()
+        except ImportError: pass
+    return Qwen2_5_VLProcessor(**kw)
+
 def _tiny_qwen2_5_vl(path):
-    from transformers import Qwen2TokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor
+    from transformers import Qwen2TokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
     try: from transformers import Qwen2VLImageProcessorPil as ImgProc
     except ImportError: from transformers import Qwen2VLImageProcessor as ImgProc
     tokenizer = Qwen2TokenizerFast(tokenizer_object=_tiny_tokenizer(_SPECIALS), unk_token=None, bos_token=None,
@@ -244,7 +256,7 @@ def _tiny_qwen2_5_vl(path):
     tokenizer.chat_template = _QWEN_TEMPLATE
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in _SPECIALS}
     image_processor = ImgProc(min_pixels=28*28*4, max_pixels=28*28*16, patch_size=14, temporal_patch_size=2, merge_size=2)
-    processor = Qwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=_QWEN_TEMPLATE)
+    processor = _qwen_processor(image_processor, tokenizer, _QWEN_TEMPLATE)
     config = Qwen2_5_VLConfig(
         text_config=dict(vocab_size=len(tokenizer), **_TEXT, rope_theta=10000.0,
                          rope_scaling={"type": "mrope", "mrope_section": [4, 6, 6]},
