@@ -28,7 +28,7 @@ unsloth mirrors) found by the project's search tools; the rest of the vision tow
 16 heads, out hidden 3584, window 112, full attention in blocks 7, 15, 23, 31, merge 2, temporal patch 2) are the
 `Qwen2_5_VLVisionConfig` defaults in transformers 5.24, which are the 7B's. The processor's own pixel range is the
 checkpoint's (3136 to 12845056); `load_vlm` caps it at `DEFAULT_MAX_PIXELS` (1003520, at most 1280 visual tokens), the
-"default pixel budget" used here, with 1000x1000 images (1296 visual tokens each after merging).
+"default pixel budget" used here, with 1000x1000 images (resized to 980x980: 1225 visual tokens each).
 
 How to run it on the lent H100 (nothing can be fetched there; it has torch and transformers but neither bitsandbytes
 nor fastcore, which vlmfaith imports), from the repository root:

@@ -706,7 +706,7 @@ def option_probs(self:HFVLM,
                  *,
                  batch_size:int=8,              # largest batch; halved on out-of-memory errors
                  open:str=ANSWER_OPEN,          # forced answer opening before the letter
-                 on_batch:Callable|None=None,   # called with each finished batch's (probs, mass, backoff) rows
+                 on_batch:Callable|None=None,   # called with each finished batch's (key, probs, mass, backoff) rows
                 )->LetterProbs:
     "Option-letter distribution at the answer slot, one forward pass per item (see *Where the letter probabilities are read*)."
     import torch
@@ -733,9 +733,9 @@ def option_probs(self:HFVLM,
             if ids[r][-len(tail):] != tail: raise RuntimeError(f"prompt {self._name(p)}: the processor tokenized the end of the text differently")
             lp = [sum(float(logp[r, K - 1 - k + j, t]) for j, t in enumerate(path)) for path in paths]
             pr = np.exp(lp)
-            res.append((pr, float(pr.sum()), k))
+            res.append((p.key, pr, float(pr.sum()), k))
         return res
     done = run_batched(order, run, batch_size, key=lambda i: self._name(rows[i][0]), on_batch=on_batch, on_oom=self._oom("option_probs"))
     by = dict(zip(order, done))
-    return LetterProbs.from_rows([r[0].letters for r in rows], [by[i][0] for i in range(len(rows))],
-                                 [by[i][1] for i in range(len(rows))], [by[i][2] for i in range(len(rows))])
+    return LetterProbs.from_rows([r[0].letters for r in rows], [by[i][1] for i in range(len(rows))],
+                                 [by[i][2] for i in range(len(rows))], [by[i][3] for i in range(len(rows))])
