@@ -6,15 +6,20 @@ Docs: https://vlmfaith.github.io/vlmfaith/models.html.md"""
 
 # %% ../nbs/models.ipynb #dd78903b
 from __future__ import annotations
-import hashlib, os
-from dataclasses import dataclass, field
+import gc, hashlib, os, re, time, warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Callable, Protocol, Sequence, runtime_checkable
 import numpy as np
+from fastcore.basics import patch
+from .data import open_image
 from .perturb import Prompt
 
 # %% auto #0
-__all__ = ['SYSTEM_PROMPT', 'QWEN2_PRETOKENIZE', 'Generation', 'LetterProbs', 'VLM', 'no_video_processors', 'tiny_vlm']
+__all__ = ['SYSTEM_PROMPT', 'MODELS', 'QWEN2_PRETOKENIZE', 'TINY_FAMILIES', 'ANSWER_OPEN', 'DEFAULT_MAX_PIXELS',
+           'VISION_MODULE_WORDS', 'Generation', 'LetterProbs', 'VLM', 'ModelSpec', 'resolve_model',
+           'no_video_processors', 'tiny_vlm', 'chat_messages', 'answer_prefix', 'BatchOOMError', 'is_oom',
+           'free_memory', 'run_batched', 'letter_paths', 'unquantized_modules', 'bnb_config', 'HFVLM', 'load_vlm']
 
 # %% ../nbs/models.ipynb #ee14ff20
 @dataclass
@@ -41,6 +46,7 @@ class LetterProbs:
     letters: list               # per row, the option letters, e.g. "ABCD" or "ABCDE" with abstention
     probs: np.ndarray           # (n, max letters), renormalised over each row's letters, NaN beyond them
     mass: np.ndarray            # (n,), raw probability on the letter tokens before renormalising
+    backoff: np.ndarray|None = None  # (n,), tokens of the forced text given back to read the letters (0: none)
 
     def __len__(self): return len(self.letters)
     def entropy(self)->np.ndarray:
@@ -53,14 +59,14 @@ class LetterProbs:
         return np.array([self.probs[i, ls.index(l)] if l is not None and l in ls else np.nan
                          for i, (ls, l) in enumerate(zip(self.letters, letters))])
     @classmethod
-    def from_rows(cls, letters:list, rows:list, mass)->LetterProbs:
+    def from_rows(cls, letters:list, rows:list, mass, backoff=None)->LetterProbs:
         "Build from per-row probability lists (renormalised here)."
         k = max((len(l) for l in letters), default=0)
         P = np.full((len(rows), k), np.nan)
         for i, r in enumerate(rows):
             r = np.asarray(r, float); s = r.sum()
             P[i, :len(r)] = r/s if s > 0 else np.full(len(r), 1/len(r))
-        return cls(list(letters), P, np.asarray(mass, float))
+        return cls(list(letters), P, np.asarray(mass, float), None if backoff is None else np.asarray(backoff, int))
 
 # %% ../nbs/models.ipynb #733685e8
 @runtime_checkable
@@ -80,6 +86,83 @@ SYSTEM_PROMPT = ("A conversation between User and Assistant. The user asks a que
                  "<answer> answer here </answer>. In the answer, give the option's letter in parentheses followed by "
                  "the option's text, e.g. <answer>(B) two</answer>.")
 
+# %% ../nbs/models.ipynb #f5b94968
+@dataclass(frozen=True)
+class ModelSpec:
+    "A checkpoint and the way it is prompted."
+    name: str                       # registry name, or the id/path itself for models outside the registry
+    hub_id: str                     # Hugging Face hub id or local folder
+    revision: str|None = None       # hub revision (branch, tag or commit); None: the default branch
+    system_prompt: str|None = SYSTEM_PROMPT  # inserted as the system message when the prompt has none; None: template default
+    user_suffix: str|None = None    # appended (after a newline) to the last user text, as some models' authors do
+    min_pixels: int|None = None     # image pixel budget (None: `load_vlm`'s default)
+    max_pixels: int|None = None
+    temperature: float|None = None  # the authors' recommended sampling, for reference
+    top_p: float|None = None
+    source: str = ""                # where the id and prompt were read
+    notes: str = ""
+
+_R1V_SUFFIX = ("Please think about this question as if you were a human pondering deeply. Engage in an internal dialogue "
+               "using expressions such as 'let me think', 'wait', 'Hmm', 'oh, I see', 'let's break it down', etc, or other "
+               "natural language thought expressions It's encouraged to include self-reflection or verification in the "
+               "reasoning process. Provide your detailed reasoning between the <think> </think> tags, and then give your "
+               "final answer between the <answer> </answer> tags.\n"
+               "Please provide only the single option letter (e.g., A, B, C, D, etc.) within the <answer> </answer> tags.")
+_VLAA_SYSTEM = ("You are VL-Thinking🤔, a helpful assistant with excellent reasoning ability. A user asks you a question, "
+                "and you should try to solve it. You should first think about the reasoning process in the mind and then "
+                "provides the user with the answer. The reasoning process and answer are enclosed within <think> </think> "
+                "and <answer> </answer> tags, respectively, i.e., <think> reasoning process here </think> "
+                "<answer> answer here </answer>")
+_VIGORL_SYSTEM = (
+    "A conversation between User and Assistant. The User asks a question, and the Assistant solves it. The Assistant "
+    "systematically reasons through the problem step by step by checking and verifying possible solutions and image "
+    "regions, while grounding reasoning steps to specific objects and their relationships in the image using (x,y) "
+    "coordinates. There may be one image or two images concatenated together, in which case the Assistant must compare "
+    "the spatial relationships between the two images.\n\nAll reasoning processes must be enclosed within a single set "
+    "of '<think>' tags, and reasoning steps must include specific reference coordinates:\n\nFor example, <think>\n"
+    "{Reasoning text}. {Further reasoning text} {more reasoning} \n</think>\n\nThe final answer should be enclosed in "
+    "'<answer>' tags in the format:\n<answer> {text of selected answer choice} </answer>\n\nThe Assistant must help the "
+    "user identify the correct answer choice from the options provided.\n-Your answer should be the **exact text** of "
+    "the selected answer option, without additional explanations or reasoning or the option text. For example, if the "
+    "answer is A. right , your response should just be <answer>right</answer> (not <answer>A. right</answer>).\n-If the "
+    "correct answer is unclear, select the most relevant option based on the spatial relationships and dynamics within "
+    "the image.\n- The Assistant should verify each step and check multiple possible solutions before selecting the "
+    "final answer.")
+
+MODELS = {s.name: s for s in [
+    ModelSpec("qwen2.5-vl-7b", "Qwen/Qwen2.5-VL-7B-Instruct", source="paper: base model",
+              notes="no reasoning prompt of its own; SYSTEM_PROMPT asks for <think>/<answer>"),
+    ModelSpec("spacer", "RUBBISHLIKE/SpaceR", system_prompt=None, user_suffix=_R1V_SUFFIX,
+              source="github.com/OuyangKun10/SpaceR: README; SpaceR-Eval/data_utils/sparbench.py PROMPT_TEMPLATES['thinking']",
+              notes="the original also prefixes the question with 'Question: '"),
+    ModelSpec("video-r1", "Video-R1/Video-R1-7B", system_prompt=None, user_suffix=_R1V_SUFFIX, temperature=0.1, top_p=0.001,
+              source="huggingface.co/Video-R1/Video-R1-7B model card; github.com/tulerfeng/Video-R1",
+              notes="the model card's example says 'between the <think> and </think> tags'"),
+    ModelSpec("vision-r1", "Osilly/Vision-R1-7B", temperature=0.6, top_p=0.95,
+              source="github.com/Osilly/Vision-R1: README, inference.py",
+              notes="the authors send the bare question without a system prompt; SYSTEM_PROMPT here"),
+    ModelSpec("vlaa-thinker", "UCSC-VLAA/VLAA-Thinker-Qwen2.5VL-7B", system_prompt=_VLAA_SYSTEM,
+              source="github.com/UCSC-VLAA/VLAA-Thinking inference.py"),
+    ModelSpec("vigorl-spatial", "gsarch/ViGoRL-7b-Spatial", system_prompt=_VIGORL_SYSTEM,
+              source="huggingface.co/gsarch/ViGoRL-7b-Spatial; prompt: ViGoRL code, system_prompt_spatial (file not confirmed)",
+              notes="asks for the option text, not the letter, inside <answer>"),
+    ModelSpec("internvl3-8b", "OpenGVLab/InternVL3-8B-hf", source="huggingface.co/OpenGVLab/InternVL3-8B-hf",
+              notes="paper's replication appendix; transformers-native checkpoint, no remote code"),
+]}
+
+def resolve_model(
+    model:str|ModelSpec,        # a registry name, a hub id, a local folder, or a `ModelSpec`
+)->ModelSpec:
+    "The `ModelSpec` for `model`: registry entries by name or hub id, anything else with `SYSTEM_PROMPT`."
+    if isinstance(model, ModelSpec): return model
+    model = str(model)
+    if model in MODELS: return MODELS[model]
+    for s in MODELS.values():
+        if s.hub_id.lower() == model.lower(): return s
+    if os.path.sep not in model and "/" not in model and not Path(model).exists():
+        raise KeyError(f"unknown model {model!r}: not a registry name ({', '.join(MODELS)}), hub id (owner/name) or folder")
+    return ModelSpec(name=model, hub_id=model)
+
 # %% ../nbs/models.ipynb #3094f6ff
 def no_video_processors()->bool:
     "Let transformers processors load without a video processor when torchvision is missing; True if patched."
@@ -95,17 +178,33 @@ def no_video_processors()->bool:
 # %% ../nbs/models.ipynb #c6c0f277
 QWEN2_PRETOKENIZE = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|"
                      r"\s+(?!\S)|\s+")
+TINY_FAMILIES = ("qwen2_5_vl", "llava", "gemma3")
 _SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]
-_QWEN_TEMPLATE = (
-    "{% for message in messages %}"
-    "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
-    "<|im_start|>{{ message['role'] }}\n"
+
+def _chatml_template(image:str, default_system:str|None="You are a helpful assistant.")->str:
+    "A ChatML chat template (Qwen's format) whose image parts render as `image`."
+    sys = ("{% if loop.first and message['role'] != 'system' %}<|im_start|>system\n" + default_system + "<|im_end|>\n{% endif %}"
+           if default_system else "")
+    return ("{% for message in messages %}" + sys + "<|im_start|>{{ message['role'] }}\n"
+            "{% if message['content'] is string %}{{ message['content'] }}"
+            "{% else %}{% for content in message['content'] %}"
+            "{% if content['type'] == 'image' or 'image' in content or 'image_url' in content %}" + image +
+            "{% elif content['type'] == 'text' %}{{ content['text'] }}{% endif %}"
+            "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+            "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+_QWEN_TEMPLATE = _chatml_template("<|vision_start|><|image_pad|><|vision_end|>")
+_GEMMA_TEMPLATE = (  # Gemma 3's format: the system text opens the first user turn; the assistant is "model"
+    "{{ bos_token }}{% if messages[0]['role'] == 'system' %}"
+    "{% set first = (messages[0]['content'] if messages[0]['content'] is string else messages[0]['content'][0]['text']) + '\n\n' %}"
+    "{% set loop_messages = messages[1:] %}{% else %}{% set first = '' %}{% set loop_messages = messages %}{% endif %}"
+    "{% for message in loop_messages %}<start_of_turn>{{ 'model' if message['role'] == 'assistant' else message['role'] }}\n"
+    "{% if loop.first %}{{ first }}{% endif %}"
     "{% if message['content'] is string %}{{ message['content'] }}"
     "{% else %}{% for content in message['content'] %}"
-    "{% if content['type'] == 'image' or 'image' in content or 'image_url' in content %}<|vision_start|><|image_pad|><|vision_end|>"
-    "{% elif content['type'] == 'text' %}{{ content['text'] }}{% endif %}"
-    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    "{% if content['type'] == 'image' %}<start_of_image>{% elif content['type'] == 'text' %}{{ content['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<end_of_turn>\n{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}")
 
 def _tiny_corpus():
     L = "ABCDEFGHIJ"
@@ -115,55 +214,528 @@ def _tiny_corpus():
             "<think> Let me look at the picture carefully. </think> <answer>(A) red</answer>",
             "A conversation between User and Assistant. The reasoning process and answer are enclosed within tags.",
             "I'm not sure. The correct answer is (B). Answer: C. VERDICT: CONSISTENT INCONSISTENT",
-            " ".join(L) + " 0 1 2 3 4 5 6 7 8 9 ( ) < > / system user assistant"]
-    return base * 20 + [f"<answer>({l}) x</answer> ({l}) {l}) {l}." for l in L] * 60
+            " ".join(L) + " 0 1 2 3 4 5 6 7 8 9 ( ) < > / system user assistant model"]
+    # "answer(B": after a word, "(B" is one pre-token and becomes one token (it never does after "<answer>")
+    return base * 20 + [f"<answer>({l}) x</answer> ({l}) {l}) {l}. answer({l} x({l}" for l in L] * 60
 
-def tiny_vlm(
-    path,                        # folder to write the model, tokenizer and processor to
-    family:str="qwen2_5_vl",     # model family; "qwen2_5_vl" is built here
-    seed:int=0,                  # weight-initialisation seed (same seed, same bytes)
-    peak:float|None=None,        # scale the tied output head by this factor for peaked, non-uniform distributions
-)->Path:
-    "Build and save a tiny random-weight VLM with its tokenizer and processor; return the folder."
-    import torch
+def _tiny_tokenizer(specials:list, vocab_size:int=480):
+    "A byte-level BPE with Qwen2's pre-tokenizer, trained on a few sentences."
     from tokenizers import Tokenizer, Regex, models, trainers, pre_tokenizers, decoders, processors
-    from transformers import (Qwen2TokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration,
-                              Qwen2_5_VLProcessor)
-    try: from transformers import Qwen2VLImageProcessorPil as ImgProc
-    except ImportError: from transformers import Qwen2VLImageProcessor as ImgProc
-    if family != "qwen2_5_vl": raise ValueError(f"tiny_vlm: unknown family {family!r}; available: 'qwen2_5_vl'")
-    no_video_processors()
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
     tok = Tokenizer(models.BPE(unk_token=None))
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Split(Regex(QWEN2_PRETOKENIZE), behavior="isolated", invert=False),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
     tok.decoder = decoders.ByteLevel()
     tok.post_processor = processors.ByteLevel(trim_offsets=False)
-    tok.train_from_iterator(_tiny_corpus(), trainers.BpeTrainer(vocab_size=448, min_frequency=1, special_tokens=_SPECIALS,
+    tok.train_from_iterator(_tiny_corpus(), trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=1, special_tokens=specials,
                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
-    tokenizer = Qwen2TokenizerFast(tokenizer_object=tok, unk_token=None, bos_token=None, eos_token="<|im_end|>",
-                                   pad_token="<|endoftext|>", additional_special_tokens=_SPECIALS[1:],
+    return tok
+
+_TEXT = dict(hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+             max_position_embeddings=8192)   # bnb-friendly: inputs multiples of 64, outputs multiples of 32; head size 32
+
+def _qwen_processor(image_processor, tokenizer, chat_template):
+    "A Qwen2.5-VL processor; with torchvision installed it needs a video processor too (vlmfaith never sends video)."
+    from transformers import Qwen2_5_VLProcessor
+    from transformers.utils import is_torchvision_available
+    kw = dict(image_processor=image_processor, tokenizer=tokenizer, chat_template=chat_template)
+    if is_torchvision_available():
+        try:
+            from transformers import Qwen2VLVideoProcessor
+            kw["video_processor"] = Qwen2VLVideoProcessor()
+        except ImportError: pass
+    return Qwen2_5_VLProcessor(**kw)
+
+def _tiny_qwen2_5_vl(path):
+    from transformers import Qwen2TokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+    try: from transformers import Qwen2VLImageProcessorPil as ImgProc
+    except ImportError: from transformers import Qwen2VLImageProcessor as ImgProc
+    tokenizer = Qwen2TokenizerFast(tokenizer_object=_tiny_tokenizer(_SPECIALS), unk_token=None, bos_token=None,
+                                   eos_token="<|im_end|>", pad_token="<|endoftext|>", additional_special_tokens=_SPECIALS[1:],
                                    padding_side="left", model_max_length=8192)
     tokenizer.chat_template = _QWEN_TEMPLATE
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in _SPECIALS}
     image_processor = ImgProc(min_pixels=28*28*4, max_pixels=28*28*16, patch_size=14, temporal_patch_size=2, merge_size=2)
-    processor = Qwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=_QWEN_TEMPLATE)
+    processor = _qwen_processor(image_processor, tokenizer, _QWEN_TEMPLATE)
     config = Qwen2_5_VLConfig(
-        text_config=dict(vocab_size=len(tokenizer), hidden_size=128, intermediate_size=256, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=8192,
-                         rope_theta=10000.0, rope_scaling={"type": "mrope", "mrope_section": [4, 6, 6]},
+        text_config=dict(vocab_size=len(tokenizer), **_TEXT, rope_theta=10000.0,
+                         rope_scaling={"type": "mrope", "mrope_section": [4, 6, 6]},
                          tie_word_embeddings=True, bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"],
                          pad_token_id=ids["<|endoftext|>"]),
         vision_config=dict(depth=2, hidden_size=64, intermediate_size=128, num_heads=2, out_hidden_size=128,
                            patch_size=14, spatial_merge_size=2, temporal_patch_size=2, window_size=56, fullatt_block_indexes=[1]),
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"], tie_word_embeddings=True)
+    return config, Qwen2_5_VLForConditionalGeneration, processor, ids["<|im_end|>"], ids["<|endoftext|>"]
+
+def _tiny_llava(path):
+    from transformers import PreTrainedTokenizerFast, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
+    try: from transformers import CLIPImageProcessorPil as ImgProc
+    except ImportError: from transformers import CLIPImageProcessor as ImgProc
+    specials = ["<pad>", "<s>", "<|im_start|>", "<|im_end|>", "<image>"]
+    tpl = _chatml_template("<image>\n")
+    tok = PreTrainedTokenizerFast(tokenizer_object=_tiny_tokenizer(specials), bos_token="<s>", eos_token="<|im_end|>",
+                                  pad_token="<pad>", additional_special_tokens=specials[2:], padding_side="left",
+                                  model_max_length=8192)
+    tok.chat_template = tpl
+    ip = ImgProc(size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28})
+    processor = LlavaProcessor(image_processor=ip, tokenizer=tok, patch_size=14, vision_feature_select_strategy="default",
+                               num_additional_image_tokens=1, chat_template=tpl)
+    i = tok.convert_tokens_to_ids
+    config = LlavaConfig(
+        vision_config=dict(model_type="clip_vision_model", hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                           num_attention_heads=2, image_size=28, patch_size=14, projection_dim=64),
+        text_config=dict(model_type="llama", vocab_size=len(tok), **_TEXT, bos_token_id=i("<s>"),
+                         eos_token_id=i("<|im_end|>"), pad_token_id=i("<pad>")),
+        image_token_index=i("<image>"), image_seq_length=4, vision_feature_select_strategy="default",
+        vision_feature_layer=-2, tie_word_embeddings=True)
+    return config, LlavaForConditionalGeneration, processor, i("<|im_end|>"), i("<pad>")
+
+def _tiny_gemma3(path):
+    from transformers import PreTrainedTokenizerFast, Gemma3Config, Gemma3ForConditionalGeneration, Gemma3Processor
+    try: from transformers import Gemma3ImageProcessorPil as ImgProc
+    except ImportError: from transformers import Gemma3ImageProcessor as ImgProc
+    specials = ["<pad>", "<eos>", "<bos>", "<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<end_of_image>",
+                "<image_soft_token>"]
+    tok = PreTrainedTokenizerFast(tokenizer_object=_tiny_tokenizer(specials), bos_token="<bos>", eos_token="<end_of_turn>",
+                                  pad_token="<pad>", padding_side="left", model_max_length=8192,
+                                  additional_special_tokens=["<start_of_turn>", "<eos>"],
+                                  extra_special_tokens={"boi_token": "<start_of_image>", "eoi_token": "<end_of_image>",
+                                                        "image_token": "<image_soft_token>"})
+    tok.chat_template = _GEMMA_TEMPLATE
+    ip = ImgProc(size={"height": 56, "width": 56}, do_pan_and_scan=False)
+    processor = Gemma3Processor(image_processor=ip, tokenizer=tok, chat_template=_GEMMA_TEMPLATE, image_seq_length=4)
+    i = tok.convert_tokens_to_ids
+    config = Gemma3Config(
+        text_config=dict(vocab_size=len(tok), **_TEXT, head_dim=32, query_pre_attn_scalar=32, sliding_window=32,
+                         bos_token_id=i("<bos>"), eos_token_id=[i("<eos>"), i("<end_of_turn>")], pad_token_id=i("<pad>")),
+        vision_config=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2,
+                           image_size=56, patch_size=14),
+        mm_tokens_per_image=4, boi_token_index=i("<start_of_image>"), eoi_token_index=i("<end_of_image>"),
+        image_token_index=i("<image_soft_token>"))
+    return config, Gemma3ForConditionalGeneration, processor, i("<end_of_turn>"), i("<pad>")
+
+def tiny_vlm(
+    path,                        # folder to write the model, tokenizer and processor to
+    family:str="qwen2_5_vl",     # model family: one of `TINY_FAMILIES`
+    seed:int=0,                  # weight-initialisation seed (same seed, same bytes)
+    peak:float|None=None,        # scale the tied output head by this factor for peaked, non-uniform distributions
+)->Path:
+    "Build and save a tiny random-weight VLM with its tokenizer and processor; return the folder."
+    builders = dict(qwen2_5_vl=_tiny_qwen2_5_vl, llava=_tiny_llava, gemma3=_tiny_gemma3)
+    if family not in builders: raise ValueError(f"tiny_vlm: unknown family {family!r}; available: {', '.join(TINY_FAMILIES)}")
+    import torch
+    no_video_processors()
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    config, cls, processor, eos, pad = builders[family](path)
     torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    model = cls(config).eval()
     if peak:
-        with torch.no_grad(): model.lm_head.weight.mul_(peak)
-    model.generation_config.eos_token_id = ids["<|im_end|>"]; model.generation_config.pad_token_id = ids["<|endoftext|>"]
+        with torch.no_grad(): model.get_output_embeddings().weight.mul_(peak)
+    model.generation_config.eos_token_id = eos; model.generation_config.pad_token_id = pad
     model.generation_config.do_sample = False
     model.save_pretrained(path); processor.save_pretrained(path)
     return path
+
+# %% ../nbs/models.ipynb #fc0797cd
+def chat_messages(
+    prompt:Prompt,                  # the model-agnostic prompt
+    system_prompt:str|None=None,    # inserted first unless the prompt has a system message; None: none (template default)
+    user_suffix:str|None=None,      # appended after a newline to the last user text
+    assistant:str|None=None,        # assistant text to continue; default: the prompt's prefill
+)->list:
+    "The prompt's chat messages for a chat template: system prompt, images as placeholders, assistant turn to continue."
+    def part(p): return {"type": "image"} if p.get("type") == "image" else dict(p)
+    msgs = [{"role": m["role"], "content": m["content"] if isinstance(m["content"], str) else [part(p) for p in m["content"]]}
+            for m in prompt.messages]
+    if system_prompt and not (msgs and msgs[0]["role"] == "system"):
+        msgs.insert(0, {"role": "system", "content": [{"type": "text", "text": system_prompt}]})
+    if user_suffix:
+        last = max(i for i, m in enumerate(msgs) if m["role"] == "user")
+        c = msgs[last]["content"]
+        if isinstance(c, str): msgs[last]["content"] = c + "\n" + user_suffix
+        else:
+            t = max((i for i, p in enumerate(c) if p.get("type") == "text"), default=None)
+            if t is None: c.append({"type": "text", "text": user_suffix})
+            else: c[t] = {**c[t], "text": c[t]["text"] + "\n" + user_suffix}
+    assistant = prompt.prefill if assistant is None else assistant
+    if assistant: msgs.append({"role": "assistant", "content": [{"type": "text", "text": assistant}]})
+    return msgs
+
+# %% ../nbs/models.ipynb #a7b5f2f2
+ANSWER_OPEN = "<answer>("
+
+def answer_prefix(
+    prompt:Prompt,                      # the prompt that was answered
+    generation:Generation|str|None=None,  # the model's generation (or its full text), if any
+    open:str=ANSWER_OPEN,               # the forced opening of the answer
+)->str:
+    "The assistant text teacher-forced before reading the answer letter: own reasoning (or prefill), then `open`."
+    if generation is None: return (prompt.prefill or "") + open
+    text = generation.text if isinstance(generation, Generation) else str(generation)
+    end = text.rfind("</think>")
+    start = 0 if end < 0 else end + len("</think>")
+    a = text.find("<answer>", start)
+    if a >= 0: return text[:a] + open
+    return (text if end < 0 else text[:start]) + open
+
+# %% ../nbs/models.ipynb #cd86f489
+class BatchOOMError(RuntimeError):
+    "Out of memory with a batch of one item; `.key` names the item, `.done` holds the results finished before it."
+    def __init__(self, msg:str, key=None, done=None):
+        super().__init__(msg); self.key, self.done = key, list(done or [])
+
+_OOM_TEXT = ("out of memory", "CUBLAS_STATUS_ALLOC_FAILED", "CUDNN_STATUS_NOT_ENOUGH_WORKSPACE", "CUDNN_STATUS_ALLOC_FAILED")
+
+def is_oom(e:BaseException)->bool:
+    "Is `e` an accelerator out-of-memory error?"
+    try:
+        import torch
+        if isinstance(e, torch.OutOfMemoryError): return True
+    except ImportError: pass
+    return isinstance(e, RuntimeError) and not isinstance(e, BatchOOMError) and any(s in str(e) for s in _OOM_TEXT)
+
+def free_memory():
+    "Collect garbage and release cached accelerator memory."
+    gc.collect()
+    try:
+        import torch
+        if torch.cuda.is_available(): torch.cuda.empty_cache()
+    except ImportError: pass
+
+def run_batched(
+    items:Sequence,                       # work items, in the order to run them
+    fn:Callable[[list], list],            # one result per item of a batch, in order
+    batch_size:int=8,                     # largest batch to try
+    key:Callable=str,                     # names an item in errors
+    on_batch:Callable|None=None,          # called with each finished batch's results
+    on_oom:Callable|None=None,            # called with (failed size, new size) after an out-of-memory error
+)->list:
+    "Results of `fn` over `items` in batches, halving the batch on out-of-memory errors; input order kept."
+    out, i, bs = [], 0, max(1, int(batch_size))
+    while i < len(items):
+        chunk = list(items[i:i+bs])
+        try: res = list(fn(chunk)); msg = None
+        except Exception as e:
+            if not is_oom(e): raise
+            msg = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+        if msg is not None:               # outside the except block, so the failed batch's tensors can be freed
+            free_memory()
+            if len(chunk) == 1:
+                raise BatchOOMError(f"out of memory with a batch of 1 on item {key(chunk[0])}: {msg}", key(chunk[0]), out)
+            bs = max(1, len(chunk)//2)
+            if on_oom: on_oom(len(chunk), bs)
+            continue
+        if len(res) != len(chunk): raise RuntimeError(f"batch function returned {len(res)} results for {len(chunk)} items")
+        out.extend(res); i += len(chunk)
+        if on_batch: on_batch(res)
+    return out
+
+# %% ../nbs/models.ipynb #e1b041f8
+def _common(a:list, b:list)->int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y: break
+        n += 1
+    return n
+
+def letter_paths(
+    tokenizer,                  # the model's tokenizer
+    text:str,                   # the full context, ending with the forced answer opening
+    letters:str,                # the option letters
+)->tuple:                       # (backoff, token paths per letter)
+    "How many context tokens to give back, and each letter's token path from there (see above)."
+    enc = lambda s: tokenizer.encode(s, add_special_tokens=False)
+    ctx = enc(text)
+    full = [enc(text + L) for L in letters]
+    c = min(_common(ctx, f) for f in full)
+    paths = [f[c:] for f in full]
+    for L, p in zip(letters, paths):
+        if not p: raise ValueError(f"letter {L!r} adds no token after {text[-30:]!r}")
+        if p[:-1] != ctx[c:c+len(p)-1]:
+            raise ValueError(f"letter {L!r} tokenizes as {tokenizer.convert_ids_to_tokens(p)} after {text[-30:]!r}: "
+                             "not readable from one forward pass over the context")
+    if len({tuple(p) for p in paths}) < len(paths): raise ValueError(f"two letters share a token path after {text[-30:]!r}")
+    return len(ctx) - c, paths
+
+# %% ../nbs/models.ipynb #39dac272
+DEFAULT_MAX_PIXELS = 1280*28*28    # Qwen2.5-VL's recommended upper budget: at most 1280 visual tokens per image
+VISION_MODULE_WORDS = ("visual", "vision", "projector", "connector", "multi_modal", "image_newline")
+
+def _torch_dtype(dtype):
+    import torch
+    if dtype is None or dtype == "auto": return dtype
+    if isinstance(dtype, torch.dtype): return dtype
+    d = getattr(torch, str(dtype).replace("torch.", ""), None)
+    if not isinstance(d, torch.dtype): raise ValueError(f"unknown dtype {dtype!r}: use 'bfloat16', 'float16' or 'float32'")
+    return d
+
+def unquantized_modules(
+    config,                         # the model's `PretrainedConfig`
+    trust_remote_code:bool=False,
+)->list:
+    "Full names of the modules a quantization preset leaves alone: vision tower, projector, output head."
+    import torch
+    from transformers import AutoModelForImageTextToText
+    with torch.device("meta"):
+        m = AutoModelForImageTextToText.from_config(config, trust_remote_code=trust_remote_code)
+    names = [n for n, _ in m.named_modules() if n and n.count(".") <= 1 and any(w in n.rsplit(".", 1)[-1] for w in VISION_MODULE_WORDS)]
+    names = [n for n in names if not any(n.startswith(o + ".") for o in names)]
+    head = m.get_output_embeddings()
+    names += [n for n, mod in m.named_modules() if head is not None and mod is head]
+    return names
+
+def bnb_config(
+    quant:str,                      # "4bit" (NF4, double quantization, bf16 compute) or "8bit" (LLM.int8())
+    skip:Sequence=("lm_head",),     # full module names to leave unquantized (see `unquantized_modules`)
+):
+    "The bitsandbytes quantization preset `quant`."
+    import torch
+    from transformers import BitsAndBytesConfig
+    if quant == "4bit":
+        return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                                  bnb_4bit_compute_dtype=torch.bfloat16, llm_int8_skip_modules=list(skip))
+    if quant == "8bit": return BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=list(skip))
+    raise ValueError(f"unknown quantization {quant!r}: use '4bit', '8bit' or None")
+
+# %% ../nbs/models.ipynb #6ec43844
+def _sample_seed(seed:int, key:str, sample:int)->int:
+    return int.from_bytes(hashlib.sha256(f"{seed}|{key}|{sample}".encode()).digest()[:8], "little") & (2**63 - 1)
+
+class _RowSampler:
+    "Temperature + top-p sampling with one random stream per batch row; returns scores that make greedy pick the draw."
+    def __init__(self, seeds:list, temperature:float, top_p:float):
+        import torch
+        self.gens = [torch.Generator().manual_seed(s) for s in seeds]
+        self.temperature, self.top_p = float(temperature), float(top_p)
+    def __call__(self, input_ids, scores):
+        import torch
+        u = torch.stack([torch.rand((), generator=g, dtype=torch.float64) for g in self.gens]).to(scores.device)
+        probs = (scores.float() / self.temperature).softmax(-1)
+        sp, si = probs.sort(dim=-1, descending=True, stable=True)
+        cum = sp.cumsum(-1)
+        sp = torch.where(cum - sp < self.top_p, sp, torch.zeros_like(sp))     # top-p: the smallest set reaching top_p
+        cum = sp.cumsum(-1)
+        j = torch.searchsorted(cum, (u * cum[:, -1].double()).to(cum.dtype)[:, None]).clamp(max=sp.shape[-1] - 1)
+        tok = si.gather(-1, j)
+        return torch.full_like(scores, float("-inf")).scatter_(-1, tok, 0.0)
+
+def _set_pixel_budget(processor, min_pixels, max_pixels)->bool:
+    "Set a Qwen-style image processor's pixel budget; False when the processor has none (others resize themselves)."
+    ip = getattr(processor, "image_processor", None)
+    size = getattr(ip, "size", None)
+    if ip is None or not hasattr(ip, "merge_size") or size is None or "longest_edge" not in size: return False
+    new = {"shortest_edge": min_pixels or size["shortest_edge"], "longest_edge": max_pixels or size["longest_edge"]}
+    try: ip.size = type(size)(**new)
+    except TypeError: ip.size = new
+    for k, v in (("min_pixels", new["shortest_edge"]), ("max_pixels", new["longest_edge"])):
+        if hasattr(ip, k): setattr(ip, k, v)
+    return True
+
+class HFVLM:
+    "A Hugging Face image-text-to-text model behind the `VLM` protocol."
+    def __init__(self,
+                 model,                       # a loaded `AutoModelForImageTextToText`
+                 processor,                   # its `AutoProcessor`
+                 spec:ModelSpec,              # checkpoint and prompt
+                 model_key:str,               # names the set-up in the result store
+                 min_pixels:int|None=None,    # image pixel budget
+                 max_pixels:int|None=DEFAULT_MAX_PIXELS,
+                 stop:Sequence=("</answer>",),  # stop strings (the text is cut right after them)
+                 info:dict|None=None):        # what was loaded and how (quantization, skipped modules, dtype)
+        from transformers import GenerationConfig
+        self.model, self.processor, self.spec, self._key = model.eval(), processor, spec, model_key
+        self.tokenizer = getattr(processor, "tokenizer", processor)
+        self.tokenizer.padding_side = "left"
+        hub = model.generation_config
+        eos = hub.eos_token_id if isinstance(hub.eos_token_id, (list, tuple)) else [hub.eos_token_id]
+        self.eos_ids = sorted({int(t) for t in [*eos, self.tokenizer.eos_token_id] if t is not None})
+        pad = next((t for t in (hub.pad_token_id, self.tokenizer.pad_token_id) if t is not None), self.eos_ids[0])
+        self.pad_id = int(pad)
+        self.hub_generation_config = hub
+        model.generation_config = GenerationConfig(bos_token_id=hub.bos_token_id, eos_token_id=self.eos_ids, pad_token_id=self.pad_id)
+        self.dtype = next((p.dtype for p in model.parameters() if p.dtype.is_floating_point), None)
+        self.min_pixels, self.max_pixels, self.stop = min_pixels, max_pixels, tuple(stop)
+        self.resize_here = not _set_pixel_budget(processor, min_pixels, max_pixels)
+        self.info, self.oom_events = dict(info or {}), []
+
+    @property
+    def model_key(self)->str: return self._key
+    @property
+    def device(self): return self.model.device
+    def __repr__(self): return f"HFVLM({self._key})"
+
+    def render(self, prompt:Prompt, assistant:str|None=None)->str:
+        "The prompt as the model's chat template renders it, ending with the open assistant turn."
+        msgs = chat_messages(prompt, self.spec.system_prompt, self.spec.user_suffix, assistant)
+        asst = msgs[-1]["content"][0]["text"] if msgs[-1]["role"] == "assistant" else None
+        tpl = self.processor if getattr(self.processor, "chat_template", None) else self.tokenizer
+        text = tpl.apply_chat_template(msgs, tokenize=False, add_generation_prompt=asst is None,
+                                       continue_final_message=asst is not None)
+        if asst is not None and not text.endswith(asst):
+            if text.endswith(asst.rstrip()): text += asst[len(asst.rstrip()):]
+            else: raise ValueError(f"prompt {prompt.key[:12]} (item {prompt.item_id!r}, {prompt.label}): the chat template "
+                                   "changed the assistant text, so it cannot be continued exactly")
+        return text
+
+    def images(self, prompt:Prompt)->list:
+        "The prompt's images, decoded (and, for processors without a pixel budget, shrunk to `max_pixels`)."
+        ims = [open_image(s) for s in prompt.images]
+        if self.resize_here and self.max_pixels:
+            ims = [im.resize((max(1, int(im.width*f)), max(1, int(im.height*f))))
+                   if (f := (self.max_pixels / (im.width*im.height))**0.5) < 1 else im for im in ims]
+        return ims
+
+    def encode(self, texts:list, images:list):
+        "Processor inputs for a batch (left-padded), on the model's device; `images` nested per prompt."
+        kw = dict(text=texts, padding=True, return_tensors="pt")
+        if any(images): kw["images"] = images
+        x = self.processor(**kw).to(self.device)
+        if "pixel_values" in x and self.dtype is not None: x["pixel_values"] = x["pixel_values"].to(self.dtype)
+        return x
+
+    def _name(self, p:Prompt)->str: return f"{p.key[:12]} (item {p.item_id!r}, {p.label})"
+    def _oom(self, what:str): return lambda a, b: self.oom_events.append((what, a, b))
+
+# %% ../nbs/models.ipynb #9925f3d2
+def load_vlm(
+    model:str|ModelSpec,                # registry name, hub id, local folder, or a `ModelSpec` (to change the prompt)
+    *,
+    quant:str|None="4bit",              # "4bit", "8bit" or None (unquantized, in `dtype`)
+    dtype="bfloat16",                   # dtype of unquantized modules (everything when `quant` is None)
+    device_map=None,                    # default: "auto" with CUDA, else "cpu"
+    min_pixels:int|None=None,           # image pixel budget; None: the registry's or the processor's
+    max_pixels:int|None=None,           # None: the registry's, else `DEFAULT_MAX_PIXELS`
+    revision:str|None=None,             # hub revision; enters `model_key`
+    trust_remote_code:bool=False,       # run the checkpoint's own Python code (warns)
+    attn_implementation:str|None=None,  # e.g. "sdpa" or "flash_attention_2"; None: transformers' choice
+)->HFVLM:
+    "Load an image-text-to-text model and its processor from the hub or a folder, as an `HFVLM`."
+    import torch
+    from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+    spec = resolve_model(model)
+    revision = revision or spec.revision
+    min_pixels, max_pixels = min_pixels or spec.min_pixels, max_pixels or spec.max_pixels or DEFAULT_MAX_PIXELS
+    if trust_remote_code:
+        warnings.warn(f"trust_remote_code=True: Python code from {spec.hub_id!r} will run on this machine; "
+                      "pin `revision` to a commit you have read", stacklevel=2)
+    no_video_processors()
+    td = _torch_dtype(dtype)
+    if device_map is None: device_map = "auto" if torch.cuda.is_available() else "cpu"
+    kw = dict(revision=revision, trust_remote_code=trust_remote_code)
+    config = AutoConfig.from_pretrained(spec.hub_id, **kw)
+    mkw = dict(kw, dtype=td, device_map=device_map)
+    if attn_implementation: mkw["attn_implementation"] = attn_implementation
+    info = dict(hub_id=spec.hub_id, revision=revision, quant=quant, dtype=str(td).replace("torch.", ""), device_map=str(device_map))
+    if quant:
+        skip = unquantized_modules(config, trust_remote_code)
+        mkw["quantization_config"] = bnb_config(quant, skip)
+        info.update(unquantized=skip, quantization_config=mkw["quantization_config"].to_dict())
+    m = AutoModelForImageTextToText.from_pretrained(spec.hub_id, config=config, **mkw)
+    proc = AutoProcessor.from_pretrained(spec.hub_id, **kw)
+    ph = hashlib.sha256(f"{spec.system_prompt or ''}\x00{spec.user_suffix or ''}".encode()).hexdigest()[:10]
+    qname = {"4bit": "nf4-dq-bf16", "8bit": "int8"}.get(quant, "none") if quant else "none"
+    key = (f"{spec.hub_id}@{revision or 'main'}|quant={qname}|dtype={info['dtype']}"
+           f"|pixels={min_pixels or 'default'}-{max_pixels}|prompt={ph}")
+    return HFVLM(m, proc, spec, key, min_pixels=min_pixels, max_pixels=max_pixels, info=info)
+
+# %% ../nbs/models.ipynb #b51533bf
+def _finish(ids:list, stop_ids:set, tokenizer, stops:Sequence, before:str="")->tuple:
+    "Cut generated ids at the first end/pad token and the text after the first stop string: (text, finish, n tokens)."
+    j = next((i for i, t in enumerate(ids) if t in stop_ids), None)
+    finish = "length" if j is None else "stop"
+    ids = ids if j is None else ids[:j]
+    text = tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+    full, n = before + text, len(before)          # a stop string may begin in the prefill and end in the continuation
+    cuts = [i + len(s) - n for s in stops if (i := full.find(s, max(0, n - len(s) + 1))) >= 0]
+    if cuts: text, finish = text[:min(cuts)], "stop"
+    return text, finish, len(ids)
+
+@patch
+def generate(self:HFVLM,
+             prompts:Sequence[Prompt],          # prompts to answer
+             *,
+             max_new_tokens:int=1024,           # token limit per generation
+             temperature:float=0.0,             # 0: greedy
+             top_p:float=1.0,                   # nucleus sampling threshold (with temperature > 0)
+             n:int=1,                           # generations per prompt
+             seed:int=0,                        # sampling seed (with the prompt key and sample index)
+             batch_size:int=8,                  # largest batch; halved on out-of-memory errors
+             on_batch:Callable|None=None,       # called with each finished batch's generations
+            )->list[Generation]:
+    "`n` generations per prompt, in prompt order and sample order."
+    import torch
+    from transformers import GenerationConfig, LogitsProcessorList
+    prompts = list(prompts)
+    texts = [self.render(p) for p in prompts]
+    lens = [len(self.tokenizer.encode(t, add_special_tokens=False)) for t in texts]
+    sampling = temperature > 0
+    work = sorted(((i, s) for i in range(len(prompts)) for s in (range(n) if sampling else [0])),
+                  key=lambda w: (-lens[w[0]], w[0], w[1]))
+    stop_ids = {*self.eos_ids, self.pad_id}
+    def run(batch):
+        t0 = time.perf_counter()
+        x = self.encode([texts[i] for i, _ in batch], [self.images(prompts[i]) for i, _ in batch])
+        cfg = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False, num_beams=1, eos_token_id=self.eos_ids,
+                               pad_token_id=self.pad_id, stop_strings=list(self.stop) or None)
+        kw = dict(generation_config=cfg, tokenizer=self.tokenizer if self.stop else None)
+        if sampling:
+            seeds = [_sample_seed(seed, prompts[i].key, s) for i, s in batch]
+            kw["logits_processor"] = LogitsProcessorList([_RowSampler(seeds, temperature, top_p)])
+        with torch.inference_mode(): out = self.model.generate(**x, **kw)
+        new = out[:, x["input_ids"].shape[1]:].tolist()
+        plen = x["attention_mask"].sum(1).tolist()
+        dt = (time.perf_counter() - t0) / len(batch)
+        res = []
+        for r, (i, s) in enumerate(batch):
+            p = prompts[i]
+            cont, finish, ntok = _finish(new[r], stop_ids, self.tokenizer, self.stop, p.prefill or "")
+            g = Generation(p.key, s, (p.prefill or "") + cont, cont, finish, int(plen[r]), ntok, dt, self.model_key)
+            res.append([g] if sampling else [replace(g, sample=k) for k in range(n)])
+        return res
+    done = run_batched(work, run, batch_size, key=lambda w: self._name(prompts[w[0]]),
+                       on_batch=on_batch and (lambda res: on_batch([g for gs in res for g in gs])),
+                       on_oom=self._oom("generate"))
+    by = {w: gs for w, gs in zip(work, done)}
+    return [g for i in range(len(prompts)) for g in (by[(i, 0)] if not sampling else [by[(i, s)][0] for s in range(n)])]
+
+# %% ../nbs/models.ipynb #ec8daddf
+@patch
+def option_probs(self:HFVLM,
+                 items:Sequence,                # `Prompt`s, or (Prompt, Generation-or-text) pairs
+                 *,
+                 batch_size:int=8,              # largest batch; halved on out-of-memory errors
+                 open:str=ANSWER_OPEN,          # forced answer opening before the letter
+                 on_batch:Callable|None=None,   # called with each finished batch's (key, probs, mass, backoff) rows
+                )->LetterProbs:
+    "Option-letter distribution at the answer slot, one forward pass per item (see *Where the letter probabilities are read*)."
+    import torch
+    rows = []
+    for it in items:
+        p, g = (it, None) if isinstance(it, Prompt) else (it[0], it[1])
+        text = self.render(p, answer_prefix(p, g, open))
+        try: k, paths = letter_paths(self.tokenizer, text, p.letters)
+        except ValueError as e: raise ValueError(f"prompt {self._name(p)}: {e}") from None
+        tail = self.tokenizer.encode(text, add_special_tokens=False)[-(k + 4):]
+        rows.append((p, text, k, paths, tail))
+    order = sorted(range(len(rows)), key=lambda i: (-len(rows[i][1]), i))
+    def run(batch):
+        x = self.encode([rows[i][1] for i in batch], [self.images(rows[i][0]) for i in batch])
+        K = max(rows[i][2] for i in batch) + 1
+        with torch.inference_mode():
+            try: logits = self.model(**x, use_cache=False, logits_to_keep=K).logits
+            except TypeError: logits = self.model(**x, use_cache=False).logits
+        logp = logits[:, -K:].float().log_softmax(-1).cpu()
+        ids = x["input_ids"][:, -len(max((rows[i][4] for i in batch), key=len)):].tolist()
+        res = []
+        for r, i in enumerate(batch):
+            p, text, k, paths, tail = rows[i]
+            if ids[r][-len(tail):] != tail: raise RuntimeError(f"prompt {self._name(p)}: the processor tokenized the end of the text differently")
+            lp = [sum(float(logp[r, K - 1 - k + j, t]) for j, t in enumerate(path)) for path in paths]
+            pr = np.exp(lp)
+            res.append((p.key, pr, float(pr.sum()), k))
+        return res
+    done = run_batched(order, run, batch_size, key=lambda i: self._name(rows[i][0]), on_batch=on_batch, on_oom=self._oom("option_probs"))
+    by = dict(zip(order, done))
+    return LetterProbs.from_rows([r[0].letters for r in rows], [by[i][1] for i in range(len(rows))],
+                                 [by[i][2] for i in range(len(rows))], [by[i][3] for i in range(len(rows))])
