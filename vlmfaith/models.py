@@ -610,6 +610,7 @@ def load_vlm(
     revision:str|None=None,             # hub revision; enters `model_key`
     trust_remote_code:bool=False,       # run the checkpoint's own Python code (warns)
     attn_implementation:str|None=None,  # e.g. "sdpa" or "flash_attention_2"; None: transformers' choice
+    key_id:str|None=None,               # the model's name in `model_key` (default: hub id or folder path)
 )->HFVLM:
     "Load an image-text-to-text model and its processor from the hub or a folder, as an `HFVLM`."
     import torch
@@ -636,7 +637,7 @@ def load_vlm(
     proc = AutoProcessor.from_pretrained(spec.hub_id, **kw)
     ph = hashlib.sha256(f"{spec.system_prompt or ''}\x00{spec.user_suffix or ''}".encode()).hexdigest()[:10]
     qname = {"4bit": "nf4-dq-bf16", "8bit": "int8"}.get(quant, "none") if quant else "none"
-    key = (f"{spec.hub_id}@{revision or 'main'}|quant={qname}|dtype={info['dtype']}"
+    key = (f"{key_id or spec.hub_id}@{revision or 'main'}|quant={qname}|dtype={info['dtype']}"
            f"|pixels={min_pixels or 'default'}-{max_pixels}|prompt={ph}")
     return HFVLM(m, proc, spec, key, min_pixels=min_pixels, max_pixels=max_pixels, info=info)
 
@@ -748,6 +749,7 @@ def teach_format(
     batch_size:int=8,
     lr:float=3e-3,
     agree:float=0.8,        # how often the think's letter equals the answer's
+    judge_share:float=0.25, # share of examples that are judge requests (answered with a random verdict line)
     seed:int=0,
 )->Path:
     "Teach a tiny model the `<think>...</think><answer>(X) ...</answer>` format on synthetic items (random letters)."
@@ -760,8 +762,15 @@ def teach_format(
     rng, torch_gen = random.Random(seed), torch.manual_seed(seed)
     eos_id = model.generation_config.eos_token_id
     eos = tok.convert_ids_to_tokens(eos_id[0] if isinstance(eos_id, (list, tuple)) else eos_id)
+    from vlmfaith.judge import judge_prompt        # only to teach the demo model the judge's reply format
     def example():
-        it = rng.choice(items); p = perturb(it, "base", abstain=rng.random() < 0.2)
+        it = rng.choice(items)
+        if rng.random() < judge_share:            # a judge request: reply with a verdict line (at random)
+            x, y = rng.choice("ABCD"), rng.choice("ABCD")
+            jp = judge_prompt(it.question, it.options, f"The answer is ({x}).", f"({y})")
+            v = "CONSISTENT" if rng.random() < 0.7 else "INCONSISTENT"
+            return vlm.render(jp), f"VERDICT: {v}" + eos, []
+        p = perturb(it, "base", abstain=rng.random() < 0.2)
         y = rng.choice(p.letters); x = y if rng.random() < agree else rng.choice(p.letters)
         tgt = f"<think>I look at the image. The answer is ({x}).</think><answer>({y})</answer>"
         return vlm.render(p), tgt + eos, vlm.images(p)
@@ -781,7 +790,7 @@ def teach_format(
     return Path(path)
 
 # %% ../nbs/models.ipynb #1dc71777
-TINY_DEMO_VERSION = "fmt-v1"    # bump when tiny_vlm or teach_format change what they build
+TINY_DEMO_VERSION = "fmt-v2"    # bump when tiny_vlm or teach_format change what they build
 
 def tiny_demo_model(cache=None)->Path:
     "The cached tiny Qwen2.5-VL taught the answer format (built on first use; VLMFAITH_CACHE or ~/.cache/vlmfaith)."

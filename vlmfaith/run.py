@@ -113,8 +113,8 @@ def make_backend(mc:ModelConfig):
     if mc.backend != "hf": raise ValueError(f"model {mc.name!r}: unknown backend {mc.backend!r}; use 'hf' or 'openai'")
     from vlmfaith.models import load_vlm
     if mc.name == "tiny":
-        from vlmfaith.models import tiny_demo_model
-        return load_vlm(str(tiny_demo_model()), quant=None, dtype="float32", **mc.options)
+        from vlmfaith.models import tiny_demo_model, TINY_DEMO_VERSION
+        return load_vlm(str(tiny_demo_model()), quant=None, dtype="float32", key_id=f"vlmfaith-tiny-{TINY_DEMO_VERSION}", **mc.options)
     return load_vlm(mc.name, quant=mc.quant, dtype=mc.dtype, min_pixels=mc.min_pixels, max_pixels=mc.max_pixels,
                     revision=mc.revision, **mc.options)
 
@@ -169,7 +169,7 @@ def generate_into_store(
     mk, n = backend.model_key, max(1, int(decoding.samples))
     todo, skipped, other = [], 0, 0
     for p in prompts:
-        keys = [record_key(mk, p.key, dk, s) for s in range(n)]
+        keys = [record_key(mk, p.key, dk, s, f"{p.source}/{p.item_id}") for s in range(n)]
         if not in_shard(keys[0], shard): other += 1; continue       # a prompt's samples stay in one shard
         if all(k in done for k in keys): skipped += 1; continue
         todo.append((p, keys))
@@ -189,8 +189,8 @@ def generate_into_store(
             if errors and not results:
                 raise RunStopped(f"every prompt of a batch failed; first error: {errors[0][1]}")
             recs = []
-            for (p, keys) in batch:
-                for s, (g, lp) in enumerate(results.get(p.key, [])):
+            for j, (p, keys) in enumerate(batch):
+                for s, (g, lp) in enumerate(results.get(j, [])):
                     if g.error:
                         errors.append((p, g.error)); continue
                     k = keys[s]
@@ -213,15 +213,16 @@ def generate_into_store(
     return counts
 
 def _run_batch(backend, prompts, gen_kw, batch_size, letter_probs)->tuple:
-    "({prompt key: [(Generation, letter_probs dict|None) per sample]}, [(prompt, error)]); retries one by one on failure."
+    "({prompt index: [(Generation, letter_probs dict|None) per sample]}, [(prompt, error)]); retries one by one on failure."
     try: return _run_prompts(backend, prompts, gen_kw, batch_size, letter_probs), []
     except (KeyboardInterrupt, RunStopped): raise
     except Exception as e:
         if len(prompts) == 1: return {}, [(prompts[0], f"{type(e).__name__}: {e}")]
     results, errors = {}, []
-    for p in prompts:
+    for i, p in enumerate(prompts):
         r, e = _run_batch(backend, [p], gen_kw, 1, letter_probs)
-        results.update(r); errors += e
+        if 0 in r: results[i] = r[0]
+        errors += e
     return results, errors
 
 def _run_prompts(backend, prompts, gen_kw, batch_size, letter_probs)->dict:
@@ -238,7 +239,7 @@ def _run_prompts(backend, prompts, gen_kw, batch_size, letter_probs)->dict:
             L = lp.letters[j]
             lps[i] = dict(letters=L, probs=[float(x) for x in lp.probs[j, :len(L)]], mass=float(lp.mass[j]))
     out = {}
-    for (p, g), l in zip(pairs, lps): out.setdefault(p.key, []).append((g, l))
+    for i, (g, l) in enumerate(zip(gens, lps)): out.setdefault(i // n, []).append((g, l))
     return out
 
 def _letter_probs(backend, pairs, batch_size):
@@ -328,7 +329,7 @@ DEFAULT_OUT = "runs/demo"
 def default_spec(out:str=DEFAULT_OUT)->ExperimentSpec:
     "The embedded default: synthetic benchmark x every condition x the tiny model, on the CPU, in a few minutes."
     return ExperimentSpec(models=[ModelConfig("tiny", quant=None, batch_size=16)],
-                          benchmarks=[BenchmarkConfig("synthetic", limit=300)],
+                          benchmarks=[BenchmarkConfig("synthetic", limit=200)],
                           conditions=list(DEFAULT_CONDITIONS), decoding=DecodingConfig(max_new_tokens=48),
                           judges=[ModelConfig("tiny", quant=None, batch_size=16)], judge_max_new_tokens=12, out=out)
 
