@@ -1,4 +1,4 @@
-"GRPO through TRL on the tiny demo model, full-weight (the notebook runs LoRA): the faithful recipe with an LLM judge, and a sweep of full checkpoints."
+"GRPO through TRL on the tiny demo model beyond the notebook's LoRA run: full weights with an LLM judge and a sweep of full checkpoints; QLoRA (4-bit base) and its checkpoint."
 import json
 import pytest
 
@@ -40,3 +40,21 @@ def test_full_weight_grpo_with_judge_then_sweep(tmp_path):
     recs = list(Store(tmp_path/"sweep").records())
     assert len(recs) == 2 * 4 * 2 and {r["checkpoint"] for r in recs} == {str(c) for _, c in cks}
     assert json.loads((tmp_path/"sweep"/"sweep.jsonl").read_text().splitlines()[0])["recipe"] == "faithful"
+
+
+def test_qlora_grpo_and_quantized_checkpoint(tmp_path):
+    "The recipe's path: 4-bit base (bitsandbytes, here on the CPU) + LoRA through GRPO, then the checkpoint loaded 4-bit + adapter."
+    bnb = pytest.importorskip("bitsandbytes")
+    from vlmfaith.perturb import perturb
+    from vlmfaith.rl import tiny_lora
+    ds = to_trl_dataset([synthetic_item(i, 100, size=128) for i in range(8)])
+    tr = make_grpo_trainer(str(tiny_demo_model()), ds, "base-reward", output_dir=tmp_path/"q", quant="4bit", dtype="float32",
+                           lora=tiny_lora(), config=TINY_GRPO | dict(max_steps=2), quiet=True)
+    assert any(isinstance(m, bnb.nn.Linear4bit) for m in tr.model.modules())
+    tr.train()
+    logs = [l for l in tr.state.log_history if "reward" in l]
+    assert len(logs) == 2 and all("rewards/format/mean" in l and "rewards/accuracy/mean" in l for l in logs)
+    vlm = load_checkpoint(tmp_path/"q"/"checkpoint-2", quant="4bit", dtype="float32")
+    assert type(vlm.model).__name__.startswith("PeftModel") and "quant=nf4" in vlm.model_key   # not merged into 4-bit weights
+    g = vlm.generate([perturb(synthetic_item(0, 1), "base")], max_new_tokens=24)
+    assert len(g) == 1 and g[0].error is None and g[0].text

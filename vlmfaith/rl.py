@@ -218,7 +218,12 @@ class FaithfulnessReward:
 faithfulness_reward = FaithfulnessReward()
 
 # %% ../nbs/rl.ipynb #493d9fc6
-def reward_table(examples=None, options=None, answer=None, judge=None)->pd.DataFrame:
+def reward_table(
+    examples=None,      # (name, completion, ...) tuples (default: `REWARD_EXAMPLES`)
+    options=None,       # the question's option texts (default: `EXAMPLE_OPTIONS`)
+    answer=None,        # the correct letter (default: `EXAMPLE_ANSWER`)
+    judge=None,         # a judge backend or `CachedJudge`: adds a judge-based faithfulness column
+)->pd.DataFrame:
     "Each reward (format, accuracy, faithfulness by rule, by `judge` if given, with the length guard) on hand-written completions."
     examples, options, answer = examples or REWARD_EXAMPLES, options or EXAMPLE_OPTIONS, answer or EXAMPLE_ANSWER
     comps = [[{"role": "assistant", "content": t}] for _, t, *_ in examples]
@@ -232,8 +237,16 @@ def reward_table(examples=None, options=None, answer=None, judge=None)->pd.DataF
 # %% ../nbs/rl.ipynb #4fa2e319
 TRAINING_SETS = BenchmarkRegistry()
 
-def register_training_set(key:str, loader:Callable, *, name:str|None=None, hub_id:str|None=None, split:str|None=None,
-                          source:str="", aliases:Iterable=())->BenchmarkSpec:
+def register_training_set(
+    key:str,                 # canonical name
+    loader:Callable,         # loader(split=None, path=None, seed=0, **kwargs) -> MCItems
+    *,
+    name:str|None=None,      # display name (default: `key`)
+    hub_id:str|None=None,    # Hugging Face dataset id
+    split:str|None=None,     # default split
+    source:str="",           # where the schema was established
+    aliases:Iterable=(),     # other names
+)->BenchmarkSpec:
     "Add (or replace) a training set in `TRAINING_SETS`."
     return TRAINING_SETS.add(BenchmarkSpec(key, name or key, loader, hub_id, split, source, tuple(aliases)))
 
@@ -315,7 +328,12 @@ _ = register_training_set("sat", _load_sat, name="SAT", hub_id="array/SAT", spli
                           source="HF array/SAT dataset card (features, splits, loading snippet)")
 
 # %% ../nbs/rl.ipynb #0f5a20e0
-def pixmo_options(count:int, key:str, seed:int=0, k:int=4)->tuple:
+def pixmo_options(
+    count:int,       # the true count
+    key:str,         # the item's id (seeds the draw)
+    seed:int=0,
+    k:int=4,         # number of options
+)->tuple:
     "Sorted numeric options around `count` (the count and `k-1` others within 3, at least 0) and the count's letter."
     cands = [c for c in range(max(0, count - 3), count + 4) if c != count]
     others = seeded_rng(seed, "pixmo", key).sample(cands, k - 1)
@@ -500,7 +518,11 @@ def _draft(prefill:str)->str:
     "A think prefill as plain text: without its <think> and </think> tags."
     return re.sub(r"</?think>", " ", prefill).strip()
 
-def trl_prompt(p, system_prompt:str|None=SYSTEM_PROMPT, prefill_template:str=PREFILL_TEMPLATE)->list:
+def trl_prompt(
+    p,                                     # a `Prompt` (from `perturb` or `augment`)
+    system_prompt:str|None=SYSTEM_PROMPT,  # the system message (None: none)
+    prefill_template:str=PREFILL_TEMPLATE, # how a think prefill is written into the user turn
+)->list:
     "The chat messages TRL reads for `Prompt` `p`: system text, then the user turn with an image placeholder."
     text = p.user_text if p.prefill is None else prefill_template.format(text=p.user_text, draft=_draft(p.prefill))
     user = [{"type": "image"}] * len(p.images) + [{"type": "text", "text": text}]
@@ -527,7 +549,8 @@ def to_trl_dataset(
             raise ItemError(f"condition {p.condition!r} gives {len(p.images)} images; training prompts carry one",
                             it.source or None, it.id, "image")
         cols["prompt"].append(trl_prompt(p, system_prompt, prefill_template))
-        cols["image"].append({"bytes": it.image_bytes(), "path": None})
+        src = it.image.get("path") if isinstance(it.image, dict) and not it.image.get("bytes") else it.image
+        cols["image"].append({"bytes": None, "path": str(src)} if isinstance(src, (str, Path)) else {"bytes": it.image_bytes(), "path": None})
         for k, v in (("answer", p.answer), ("options", list(p.options)), ("question", it.question), ("condition", p.label),
                      ("misleading", p.misleading), ("id", it.id), ("task", it.task), ("source", it.source)):
             cols[k].append(v)
@@ -566,7 +589,12 @@ def recipe_rewards(
 # %% ../nbs/rl.ipynb #525294f2
 LORA_TARGETS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
 
-def lora_config(r:int=16, alpha:int=32, dropout:float=0.05, targets=LORA_TARGETS):
+def lora_config(
+    r:int=16,               # adapter rank
+    alpha:int=32,           # LoRA alpha (scale alpha/r)
+    dropout:float=0.05,
+    targets=LORA_TARGETS,   # a regex over module names, or a list of names
+):
     "LoRA adapters on the language model's linear layers (a regex over module names, or a list of names)."
     from peft import LoraConfig
     return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, task_type="CAUSAL_LM")
