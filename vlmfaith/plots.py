@@ -25,7 +25,7 @@ from .metrics import (accuracy, faithful_accuracy, quadrants, adoption, paired, 
 from .stats import wilson_ci, compare, auroc
 
 # %% auto #0
-__all__ = ['PALETTE', 'PCT', 'QUADRANT_COLORS', 'QUADRANT_LABELS', 'SCORE_LABELS', 'DYNAMICS_COLUMNS', 'METRIC_LABELS',
+__all__ = ['PALETTE', 'QUADRANT_COLORS', 'QUADRANT_LABELS', 'SCORE_LABELS', 'DYNAMICS_COLUMNS', 'METRIC_LABELS',
            'condition_order', 'model_colors', 'select', 'plot_accuracy', 'significance_stars', 'plot_drop',
            'plot_quadrants', 'plot_faithful', 'plot_uncertainty', 'roc_curve', 'plot_roc', 'plot_adoption',
            'dynamics_summary', 'plot_training_dynamics', 'save_figure', 'report_figures']
@@ -132,7 +132,7 @@ def _wilson(k, n, level):
     out = [tuple(wilson_ci(int(round(a)), int(b), level)) if b > 0 else (np.nan, np.nan) for a, b in zip(k, n)]
     return np.array(out, float).reshape(-1, 2)
 
-PCT = PercentFormatter(1.0, decimals=0)
+_PCT = PercentFormatter(1.0, decimals=0)
 
 # %% ../nbs/plots.ipynb #1b70a661
 def _tidy(t:pd.DataFrame, ms, cs, value)->np.ndarray:
@@ -161,7 +161,7 @@ def plot_accuracy(
         t = accuracy(rows[rows.benchmark == b]); t["k"] = t.accuracy * t.n
         ci = _wilson(t.k, t.n, level); t["low"], t["high"] = ci[:, 0], ci[:, 1]
         _grouped_bars(a, ms, _tidy(t, ms, cs, "accuracy"), _tidy(t, ms, cs, "low"), _tidy(t, ms, cs, "high"), [col[m] for m in ms])
-        _cond_axis(a, cs); a.set_ylim(0, 1); a.yaxis.set_major_formatter(PCT)
+        _cond_axis(a, cs); a.set_ylim(0, 1); a.yaxis.set_major_formatter(_PCT)
         a.set_ylabel("accuracy"); a.set_title(f"{b}: accuracy per condition ({level:.0%} Wilson CI)")
         a.legend(title="model", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1)); a.grid(axis="x", visible=False)
     return fig
@@ -257,7 +257,7 @@ def plot_quadrants(
             a.barh(np.arange(len(cs)), v, 0.75, left=left, color=QUADRANT_COLORS[name], label=QUADRANT_LABELS[name],
                    hatch="///" if name.startswith("inconsistent") else None, edgecolor="white", linewidth=0.5, gid=f"q:{name}")
             left = left + np.nan_to_num(v)
-        _cond_axis(a, cs, horizontal=True); a.set_xlim(0, 1); a.xaxis.set_major_formatter(PCT)
+        _cond_axis(a, cs, horizontal=True); a.set_xlim(0, 1); a.xaxis.set_major_formatter(_PCT)
         a.set_title(_panel_title(b, m, bs)); a.set_xlabel("share of answers"); a.grid(axis="y", visible=False)
     fig.legend(*axs[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize="small")
     fig.suptitle(f"Consistency of reasoning and answer ({consistency}) by correctness")
@@ -289,7 +289,7 @@ def plot_faithful(
         for v in ("accuracy", "faithful_accuracy"):
             ci = _wilson(t[v] * t.n, t.n, level); vals.append(t[v].to_numpy(float)); lows.append(ci[:, 0]); highs.append(ci[:, 1])
         _grouped_bars(a, ["accuracy", "faithful accuracy"], vals, lows, highs, [_light(mc[m]), mc[m]], horizontal=True)
-        _cond_axis(a, cs, horizontal=True); a.set_xlim(0, 1); a.xaxis.set_major_formatter(PCT)
+        _cond_axis(a, cs, horizontal=True); a.set_xlim(0, 1); a.xaxis.set_major_formatter(_PCT)
         a.set_title(_panel_title(b, m, bs)); a.grid(axis="y", visible=False)
     fig.legend([Patch(color=_light((0.3, 0.3, 0.3))), Patch(color=(0.3, 0.3, 0.3))],
                ["accuracy (light)", f"faithful accuracy: correct and {consistency}-consistent"], loc="outside lower center",
@@ -332,7 +332,7 @@ def plot_uncertainty(
             if not rb[v].notna().any(): a.text(0.5, 0.5, "no letter probabilities", transform=a.transAxes, ha="center")
             _cond_axis(a, cs, horizontal=True); a.grid(axis="y", visible=False)
             a.set_xlabel("letter entropy (nats)" if v == "entropy" else "P(correct letter)")
-            if v == "p_correct": a.set_xlim(-0.02, 1.02); a.xaxis.set_major_formatter(PCT)
+            if v == "p_correct": a.set_xlim(-0.02, 1.02); a.xaxis.set_major_formatter(_PCT)
             a.set_title(("entropy" if v == "entropy" else "P(correct)") + ("" if len(bs) == 1 else f" | {b}"))
     fig.legend([Patch(color=mc[m], alpha=0.75) for m in ms] + [Line2D([], [], marker="D", color="0.1", ls="none", ms=3.5)],
                ms + ["mean"], loc="outside lower center", ncols=min(k + 1, 4), fontsize="small")
@@ -447,7 +447,7 @@ def plot_adoption(
                 a.scatter([x], [y], color=mc[m], marker=mk[c], s=46, edgecolor="0.1", linewidth=0.5, zorder=3, gid=f"pt:{m}:{c}")
         a.plot([0, 1], [1, 0], color="0.5", ls=":", lw=0.9)
         a.set_xlim(0, 1); a.set_ylim(0, 1); a.set_aspect("equal")
-        a.xaxis.set_major_formatter(PCT); a.yaxis.set_major_formatter(PCT)
+        a.xaxis.set_major_formatter(_PCT); a.yaxis.set_major_formatter(_PCT)
         a.set_xlabel("adoption: answers = the asserted wrong option"); a.set_ylabel("accuracy")
         a.set_title(f"{b}: adoption vs accuracy ({level:.0%} Wilson CI)")
         h = [Line2D([], [], color=mc[m], marker="o", ls="none", label=m) for m in ms] + \
@@ -520,7 +520,7 @@ def plot_training_dynamics(
                     for _, g in d[(d.recipe == r) & (d.condition == c)].groupby("seed"):
                         a.plot(g.step, g[v], color=col[r], lw=0.6, alpha=0.5, gid=f"seed:{r}")
                 a.plot(s.step, s["mean"], color=col[r], lw=1.8, marker="o", ms=3, label=r, gid=f"mean:{r}")
-            if v in ("accuracy", "consistency", "faithful_accuracy", "p_correct"): a.yaxis.set_major_formatter(PCT)
+            if v in ("accuracy", "consistency", "faithful_accuracy", "p_correct"): a.yaxis.set_major_formatter(_PCT)
             if i == 0: a.set_title(c)
             if j == 0: a.set_ylabel(METRIC_LABELS.get(v, v))
             if i == len(metrics) - 1: a.set_xlabel("RL step")
