@@ -26,7 +26,7 @@ from .stats import wilson_ci, compare, auroc
 
 # %% auto #0
 __all__ = ['PALETTE', 'QUADRANT_COLORS', 'QUADRANT_LABELS', 'SCORE_LABELS', 'DYNAMICS_COLUMNS', 'METRIC_LABELS',
-           'condition_order', 'model_colors', 'select', 'plot_accuracy', 'significance_stars', 'plot_drop',
+           'condition_order', 'model_colors', 'select_outcomes', 'plot_accuracy', 'significance_stars', 'plot_drop',
            'plot_quadrants', 'plot_faithful', 'plot_uncertainty', 'roc_curve', 'plot_roc', 'plot_adoption',
            'dynamics_summary', 'plot_training_dynamics', 'save_figure', 'report_figures']
 
@@ -53,7 +53,7 @@ def model_colors(models)->dict:
 # %% ../nbs/plots.ipynb #31e1cfe4
 _NEED = ("model", "benchmark", "condition")
 
-def select(
+def select_outcomes(
     df:pd.DataFrame,                  # the outcome table
     models=None,                      # a model name or names; None: all, in order of appearance
     benchmark=None,                   # a benchmark name or names; None: all
@@ -152,7 +152,7 @@ def plot_accuracy(
     figsize=None,
 )->Figure:
     "Accuracy per condition and model with Wilson confidence intervals, one panel per benchmark."
-    rows, ms, bs, cs = select(df, models, benchmark, conditions, need=("correct",),
+    rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, need=("correct",),
                               baseline=baseline if conditions is None and baseline in set(df.condition) else None)
     if ax is not None and len(bs) > 1: raise ValueError(f"ax= draws one benchmark; pass benchmark= (one of {bs})")
     fig, axs = (ax.figure, [ax]) if ax is not None else _panels(len(bs), 1, 7.5, 3.6, figsize)
@@ -189,7 +189,7 @@ def plot_drop(
     figsize=None,
 )->Figure:
     "Paired difference to the baseline per condition and model with CIs and Holm-adjusted McNemar significance marks."
-    rows, ms, bs, cs = select(df, models, benchmark, conditions, baseline=baseline, need=(metric, "item_id", "sample"))
+    rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, baseline=baseline, need=(metric, "item_id", "sample"))
     if ax is not None and len(bs) > 1: raise ValueError(f"ax= draws one benchmark; pass benchmark= (one of {bs})")
     cmp = compare(rows, baseline, metric=metric, level=level, cluster=cluster)
     cs = cs[1:]
@@ -244,7 +244,7 @@ def plot_quadrants(
     "The four consistency x correctness cells (plus undetermined) as stacked bars per condition, a panel per model."
     col = {"rule": "consistent_rule", "judge": "consistent_judge"}.get(consistency)
     if col is None: raise ValueError(f"consistency must be 'rule' or 'judge', got {consistency!r}")
-    rows, ms, bs, cs = select(df, models, benchmark, conditions, need=("correct", col),
+    rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, need=("correct", col),
                               baseline=baseline if conditions is None and baseline in set(df.condition) else None)
     keys = _model_panels(rows, ms, bs)
     fig, axs = _panels(len(keys), ncols, 2.6, 0.32*len(cs) + 1.3, figsize, sharey=True)
@@ -278,7 +278,7 @@ def plot_faithful(
     "Accuracy and faithful accuracy (correct and consistent) per condition with Wilson CIs, a panel per model."
     col = {"rule": "consistent_rule", "judge": "consistent_judge"}.get(consistency)
     if col is None: raise ValueError(f"consistency must be 'rule' or 'judge', got {consistency!r}")
-    rows, ms, bs, cs = select(df, models, benchmark, conditions, need=("correct", col),
+    rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, need=("correct", col),
                               baseline=baseline if conditions is None and baseline in set(df.condition) else None)
     keys = _model_panels(rows, ms, bs); mc = model_colors(ms)
     fig, axs = _panels(len(keys), ncols, 2.6, 0.42*len(cs) + 1.3, figsize, sharey=True)
@@ -309,7 +309,7 @@ def plot_uncertainty(
     figsize=None,
 )->Figure:
     "Distributions of letter entropy and P(correct) per condition and model (boxes, mean as a diamond)."
-    rows, ms, bs, cs = select(df, models, benchmark, conditions, need=("entropy", "p_correct"),
+    rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, need=("entropy", "p_correct"),
                               baseline=baseline if conditions is None and baseline in set(df.condition) else None)
     mc = model_colors(ms); k = len(ms); w = 0.8 / k
     fig, axs = _panels(2*len(bs), 2, 3.75, 0.22*len(cs)*k + 1.4, figsize, sharey=True)
@@ -377,7 +377,7 @@ def plot_roc(
     figsize=None,
 )->Figure:
     "ROC curves of base-prompt P(correct) and -entropy predicting survival, with AUROC and its CI in the legend."
-    rows, ms, bs, cs = select(df, models, benchmark, conditions, baseline=baseline, need=("correct", "p_correct", "entropy"))
+    rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, baseline=baseline, need=("correct", "p_correct", "entropy"))
     au = pd.concat([survival_auroc(rows, baseline, s, population, level=level) for s in scores], ignore_index=True)
     au = au.reindex(columns=list(dict.fromkeys([*au.columns, "model", "benchmark", "condition", "score", "auroc", "low", "high"])))
     if conditions is None:
@@ -426,7 +426,7 @@ def plot_adoption(
     figsize=None,
 )->Figure:
     "Share of answers that adopt the asserted wrong option against accuracy, per model and misleading condition."
-    rows, ms, bs, cs = select(df, models, benchmark, conditions, need=("correct", "letter", "misleading", "n_options"))
+    rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, need=("correct", "letter", "misleading", "n_options"))
     asserted = set(rows[rows.misleading.notna()].condition)
     cs = [c for c in cs if c in asserted]
     if not cs: raise ValueError("no condition asserts a wrong option (column `misleading` is empty): nothing to draw")
@@ -503,7 +503,7 @@ def plot_training_dynamics(
         benchmark = bs[0]
     have = list(pd.unique(dyn.recipe)); want = [recipes] if isinstance(recipes, str) else recipes
     if want is not None and (bad := [r for r in want if r not in have]): raise ValueError(f"recipe {bad} not in the table; it has {have}")
-    d = select(dyn.rename(columns={"recipe": "model"}), recipes, benchmark, conditions)[0].rename(columns={"model": "recipe"})
+    d = select_outcomes(dyn.rename(columns={"recipe": "model"}), recipes, benchmark, conditions)[0].rename(columns={"model": "recipe"})
     rs = list(pd.unique(d.recipe)) if recipes is None else ([recipes] if isinstance(recipes, str) else list(recipes))
     cs = condition_order(d.condition.unique()) if conditions is None else list(conditions)
     col = model_colors(rs)
