@@ -6,7 +6,7 @@ Docs: https://vlmfaith.github.io/vlmfaith/plots.html.md"""
 
 # %% ../nbs/plots.ipynb #283d3b16
 from __future__ import annotations
-import functools, math, warnings
+import functools, math, re, warnings
 from pathlib import Path
 from typing import Sequence
 import numpy as np
@@ -185,13 +185,20 @@ def plot_drop(
     metric:str="correct",        # a boolean column: "correct" or "consistent_rule" / "consistent_judge"
     cluster:str|None=None,       # e.g. "image_id": cluster bootstrap interval (several questions per image)
     level:float=0.95,
+    compared:pd.DataFrame|None=None,  # a `stats.compare` table of `df` to draw instead of computing one
     ax=None,                     # draw into this Axes (one benchmark only)
     figsize=None,
 )->Figure:
     "Paired difference to the baseline per condition and model with CIs and Holm-adjusted McNemar significance marks."
     rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, baseline=baseline, need=(metric, "item_id", "sample"))
     if ax is not None and len(bs) > 1: raise ValueError(f"ax= draws one benchmark; pass benchmark= (one of {bs})")
-    cmp = compare(rows, baseline, metric=metric, level=level, cluster=cluster)
+    if compared is None: cmp = compare(rows, baseline, metric=metric, level=level, cluster=cluster)
+    else:
+        need = ["model", "benchmark", "condition", "diff", "diff_low", "diff_high", "p_adj"]
+        if missing := [c for c in need if c not in compared.columns]: raise ValueError(f"compared lacks column(s) {missing}")
+        if compared.attrs.get("baseline", baseline) != baseline:
+            raise ValueError(f"compared was computed against {compared.attrs['baseline']!r}, not baseline={baseline!r}")
+        cmp = compared[compared.model.isin(ms) & compared.benchmark.isin(bs) & compared.condition.isin(cs)]
     cs = cs[1:]
     if not cs: raise ValueError(f"no condition besides the baseline {baseline!r} to compare")
     fig, axs = (ax.figure, [ax]) if ax is not None else _panels(len(bs), 1, 7.5, 3.6, figsize)
@@ -373,7 +380,7 @@ def plot_roc(
     scores=("p_correct", "neg_entropy"),   # base-prompt scores to draw
     population:str="base_correct",         # "base_correct" (stays correct) or "all"
     level:float=0.95,
-    ncols:int=2,
+    ncols:int|None=None,         # panels per row; None: 2, or 1 when the legend (models x scores) is long
     figsize=None,
 )->Figure:
     "ROC curves of base-prompt P(correct) and -entropy predicting survival, with AUROC and its CI in the legend."
@@ -388,7 +395,8 @@ def plot_roc(
                                   f"{population} items, and letter probabilities); pass conditions= to draw them anyway")
     pr = _survival_data(rows, baseline, population)
     mc = model_colors(ms); ls = {"p_correct": "-", "neg_entropy": "--"}
-    fig, axs = _panels(len(keys), ncols, 3.75, 3.6, figsize)
+    many = len(ms) * len(scores) > 4                 # the legend goes beside the panel
+    fig, axs = _panels(len(keys), ncols or (1 if many else 2), 6.5 if many else 3.75, 3.3 if many else 3.6, figsize)
     for a, (b, c) in zip(axs, keys):
         a.plot([0, 1], [0, 1], color="0.6", lw=0.8, ls=":")
         for m in ms:
@@ -406,7 +414,8 @@ def plot_roc(
         a.set_xlim(0, 1); a.set_ylim(0, 1.01); a.set_aspect("equal")
         a.set_xlabel("false positive rate"); a.set_ylabel("true positive rate")
         a.set_title(c if len(bs) == 1 else f"{c} | {b}")
-        a.legend(fontsize="x-small", loc="lower right", title=f"AUROC [{level:.0%} CI]", title_fontsize="x-small")
+        where = dict(loc="center left", bbox_to_anchor=(1.03, 0.5)) if many else dict(loc="lower right")
+        a.legend(fontsize="x-small", title=f"AUROC [{level:.0%} CI]", title_fontsize="x-small", **where)
     who = "base-correct items" if population == "base_correct" else "all items"
     fig.suptitle(f"Base-prompt confidence predicting survival ({who})")
     fig.auroc = au
@@ -555,29 +564,43 @@ def report_figures(
     baseline:str="base",
     formats=("png", "svg"),
 )->list:                              # paths of the written files
-    "Draw and save every figure the outcome table supports (used by `report.report`)."
+    "Draw and save every figure the outcome table supports (used by `report.report`); one file per benchmark when several."
     folder = Path(folder); out = []
     has_base = baseline in set(df.condition)
     shared = "image_id" in df.columns and df.groupby(["benchmark", "image_id"]).item_id.nunique().max() > 1   # questions sharing an image
     judged = "consistent_judge" in df.columns and df.consistent_judge.notna().any()
     letters = "p_correct" in df.columns and df.p_correct.notna().any()
-    jobs = [("accuracy", lambda: plot_accuracy(df, baseline=baseline))]
-    if has_base:
-        jobs.append(("drop", lambda: plot_drop(df, baseline=baseline, cluster="image_id" if shared else None)))
-        if "consistent_rule" in df.columns and df.consistent_rule.notna().any():
-            jobs.append(("drop_consistency", lambda: plot_drop(df, baseline=baseline, metric="consistent_rule")))
-    jobs += [("quadrants", lambda: plot_quadrants(df, baseline=baseline)), ("faithful", lambda: plot_faithful(df, baseline=baseline))]
-    if judged: jobs.append(("quadrants_judge", lambda: plot_quadrants(df, baseline=baseline, consistency="judge")))
-    if letters:
-        jobs.append(("uncertainty", lambda: plot_uncertainty(df, baseline=baseline)))
-        if has_base: jobs.append(("roc", lambda: plot_roc(df, baseline=baseline)))
-    if "misleading" in df.columns and df.misleading.notna().any(): jobs.append(("adoption", lambda: plot_adoption(df)))
-    for name, draw in jobs:
-        try:
+    ruled = "consistent_rule" in df.columns and df.consistent_rule.notna().any()
+    cmp = {}
+    def compared(metric):                   # once over the whole table, as the report's compare.csv (the Holm family)
+        if metric not in cmp:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")        # compare's note on several samples per item (the report says so)
-                fig = draw()
-        except Exception as e:
-            warnings.warn(f"figure {name!r} skipped: {type(e).__name__}: {e}", stacklevel=2); continue
-        out += save_figure(fig, folder/name, formats)
+                warnings.simplefilter("ignore")  # several samples per item: the report says so
+                cmp[metric] = compare(df, baseline, metric=metric, cluster="image_id" if shared and metric == "correct" else None)
+        return cmp[metric]
+    bs = list(pd.unique(df.benchmark))
+    for b in bs:
+        sfx = "" if len(bs) == 1 else "_" + re.sub(r"[^A-Za-z0-9._-]+", "-", str(b))
+        kw = dict(benchmark=b)
+        jobs = [("accuracy", lambda: plot_accuracy(df, **kw, baseline=baseline))]
+        if has_base:
+            jobs.append(("drop", lambda: plot_drop(df, **kw, baseline=baseline, compared=compared("correct"))))
+            if ruled: jobs.append(("drop_consistency", lambda: plot_drop(df, **kw, baseline=baseline, metric="consistent_rule",
+                                                                       compared=compared("consistent_rule"))))
+        jobs += [("quadrants", lambda: plot_quadrants(df, **kw, baseline=baseline)),
+                 ("faithful", lambda: plot_faithful(df, **kw, baseline=baseline))]
+        if judged: jobs.append(("quadrants_judge", lambda: plot_quadrants(df, **kw, baseline=baseline, consistency="judge")))
+        if letters:
+            jobs.append(("uncertainty", lambda: plot_uncertainty(df, **kw, baseline=baseline)))
+            if has_base: jobs.append(("roc", lambda: plot_roc(df, **kw, baseline=baseline)))
+        if "misleading" in df.columns and df[df.benchmark == b].misleading.notna().any():
+            jobs.append(("adoption", lambda: plot_adoption(df, **kw)))
+        for name, draw in jobs:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fig = draw()
+            except Exception as e:
+                warnings.warn(f"figure {name + sfx!r} skipped: {type(e).__name__}: {e}", stacklevel=2); continue
+            out += save_figure(fig, folder/(name + sfx), formats)
     return out
