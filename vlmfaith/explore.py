@@ -16,34 +16,24 @@ from .data import MCItem, LETTERS, BENCHMARKS, load_benchmark, synthetic_item, o
 from .perturb import format_question
 from .store import Store
 from .parse import parse_generation
-from .judge import judge_prompt, parse_verdict, aggregate_judges
+from .judge import judge_request, parse_verdict, aggregate_judges
+from .report import stored_verdicts
 from .metrics import outcome_table, PAIR
 from .run import ExperimentSpec
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['OUTCOME_TYPES', 'FILTERS', 'stored_verdicts', 'judge_key', 'stored_judge_labels', 'majority_labels', 'load_outcomes',
-           'outcome_flags', 'ItemImages', 'injected_caption', 'user_html', 'assistant_html', 'options_html',
-           'probs_svg', 'panel_html', 'Explorer']
+__all__ = ['OUTCOME_TYPES', 'FILTERS', 'judge_key', 'stored_judge_labels', 'majority_labels', 'load_outcomes', 'outcome_flags',
+           'ItemImages', 'injected_caption', 'user_html', 'assistant_html', 'options_html', 'probs_svg', 'panel_html',
+           'Explorer']
 
 # %% ../nbs/explore.ipynb #02b38aab
-def stored_verdicts(
-    out,                     # a results folder
-)->dict:
-    "{judge name: {judge prompt key: True/False/None}} from the judge generations stored in `OUT/judge` (no model loaded)."
-    v = {}
-    for r in Store(Path(out)/"judge").records():
-        v.setdefault(r.get("model") or r.get("model_key") or "judge", {})[r["prompt_key"]] = parse_verdict(r.get("text"))
-    return v
-
 def judge_key(
     rec:Mapping,             # a store record
 )->str|None:
     "The key of the judge prompt `report` sends for `rec`, or None when nothing is judged (no reasoning or no answer)."
-    p = parse_generation(rec, rec["options"])
-    if not p.think.strip() or not (p.answer_text or "").strip(): return None
-    q = rec.get("question") or rec.get("user_text", "").split(" Select from the following choices:")[0]
-    return judge_prompt(q, rec["options"], p.think, p.answer_text, item_id=rec["item_id"]).key
+    p = judge_request(rec)
+    return None if p is None else p.key
 
 def stored_judge_labels(
     records:Iterable[Mapping],  # store records
