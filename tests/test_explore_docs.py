@@ -4,18 +4,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed for the docs check (./dev test installs it as root)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 def _facts(browser, path):
     pg = browser.new_page(viewport={"width": 1200, "height": 1800})
@@ -52,11 +40,9 @@ def test_exported_page_renders_items_with_loaded_images(browser, tmp_path):
         assert it["width"] > 500
     assert path.stat().st_size < 150_000
 
-def test_docs_page_shows_the_static_view(browser):
-    page, nb = ROOT/"_docs"/"explore.html", ROOT/"nbs"/"explore.ipynb"
-    if not page.exists() or page.stat().st_mtime < nb.stat().st_mtime:
-        r = subprocess.run([sys.executable, str(ROOT/"tools"/"build_docs.py")], capture_output=True, text=True, cwd=ROOT)
-        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+@pytest.mark.xdist_group("docs")
+def test_docs_page_shows_the_static_view(site, browser):
+    page = site/"explore.html"
     f, errors = _facts(browser, page)
     assert len(f["items"]) == 4, "the notebook's saved static view (nbdev-test --save) should show four rows"
     assert [it["condition"] for it in f["items"]][:2] == ["wrong_think", "wrong_caption"]
