@@ -5,29 +5,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT/"_docs"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 def _notebooks():
     from nbdev.config import get_config
     nbs = get_config().nbs_path
     return sorted(p for p in nbs.rglob("*.ipynb") if not any(s.startswith(("_", ".")) for s in p.relative_to(nbs).parts))
-
-@pytest.fixture(scope="module")
-def site():
-    r = subprocess.run([sys.executable, str(ROOT/"tools"/"build_docs.py")], capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    return DOCS
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed for the docs check (./dev test installs it as root)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 def _page_facts(browser, path):
     pg = browser.new_page(viewport={"width": 1200, "height": 1800})
@@ -40,6 +22,7 @@ def _page_facts(browser, path):
     })""")
     return pg, facts
 
+@pytest.mark.xdist_group("docs")
 def test_every_notebook_has_a_page_with_its_docs_and_loaded_images(site, browser):
     import vlmfaith
     pages = 0

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 from .data import LETTERS
 from .perturb import Prompt, user_message
-from .parse import Parsed, rule_consistent
+from .parse import Parsed, rule_consistent, parse_generation
 
 # %% auto #0
-__all__ = ['JUDGE_VERSION', 'JUDGE_PROMPT', 'judge_prompt', 'judge_record', 'parse_verdict', 'judge_consistency',
+__all__ = ['JUDGE_VERSION', 'JUDGE_PROMPT', 'judge_prompt', 'judge_record', 'judge_request', 'parse_verdict', 'judge_consistency',
            'JudgeAgreement', 'aggregate_judges']
 
 # %% ../nbs/judge.ipynb #c5f26a38
@@ -71,6 +71,14 @@ def judge_record(
     if question is None: question = prompt.user_text.split(" Select from the following choices:")[0]
     return {"question": question, "options": list(prompt.options), "think": parsed.think,
             "answer_text": parsed.answer_text, "item_id": prompt.item_id}
+
+# %% ../nbs/judge.ipynb #50b92c77
+def judge_request(rec)->Prompt|None:
+    "The judge prompt for a stored generation record, or None when it has no reasoning or no answer to judge."
+    p = parse_generation(rec, rec["options"])
+    if not p.think.strip() or not (p.answer_text or "").strip(): return None
+    q = rec.get("question") or rec.get("user_text", "").split(" Select from the following choices:")[0]
+    return judge_prompt(q, rec["options"], p.think, p.answer_text, item_id=rec["item_id"])
 
 # %% ../nbs/judge.ipynb #79a119e6
 _JTAG = re.compile(r"<\s*/?\s*(?:think|thinking|answer)\s*>", re.I)

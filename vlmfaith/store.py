@@ -31,22 +31,28 @@ def record_key(model_key:str, prompt_key:str, decoding:dict, sample:int=0, item:
 # %% ../nbs/store.ipynb #5d1f8521
 _PREFIX = b'{"key":"'
 _KEY_END = len(_PREFIX) + 64
+_HEX64 = re.compile(rb"[0-9a-f]{64}")
+
+def _crc(key:bytes, body:bytes)->str: return f"{zlib.crc32(body, zlib.crc32(key)) & 0xffffffff:08x}"
 
 def encode_record(key:str, rec:dict)->bytes:
     "One store line (with its newline) for record `rec` under `key`."
-    body = json.dumps(rec, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
-    crc = zlib.crc32(body.encode()) & 0xffffffff
-    return f'{{"key":"{key}","crc":"{crc:08x}","rec":{body}}}\n'.encode()
+    body = json.dumps(rec, ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode()
+    return b'{"key":"' + key.encode() + b'","crc":"' + _crc(key.encode(), body).encode() + b'","rec":' + body + b"}\n"
+
+def _check(line:bytes)->tuple:
+    "(key, body bytes) of a complete, undamaged store line; ValueError otherwise."
+    if not line.startswith(_PREFIX) or line[_KEY_END:_KEY_END+9] != b'","crc":"' or not line.endswith(b"}\n") \
+       or line[_KEY_END+17:_KEY_END+25] != b'","rec":':
+        raise ValueError("not a complete store line")
+    key, body = line[len(_PREFIX):_KEY_END], line[_KEY_END+25:-2]
+    if not _HEX64.fullmatch(key) or _crc(key, body).encode() != line[_KEY_END+9:_KEY_END+17]:
+        raise ValueError("checksum mismatch")
+    return key.decode(), body
 
 def decode_record(line:bytes)->tuple:
     "(key, rec) from one store line; raise ValueError if it is torn or damaged."
-    if not line.startswith(_PREFIX) or line[_KEY_END:_KEY_END+9] != b'","crc":"' or not line.endswith(b"}\n"):
-        raise ValueError("not a complete store line")
-    key = line[len(_PREFIX):_KEY_END].decode()
-    crc = line[_KEY_END+9:_KEY_END+17].decode()
-    body = line[_KEY_END+25:-2]
-    if line[_KEY_END+17:_KEY_END+25] != b'","rec":' or f"{zlib.crc32(body) & 0xffffffff:08x}" != crc:
-        raise ValueError("checksum mismatch")
+    key, body = _check(line)
     return key, json.loads(body)
 
 # %% ../nbs/store.ipynb #e88bb84b
@@ -71,12 +77,9 @@ class StoreFile:
                 if not line.endswith(b"\n"):
                     warnings.warn(f"{self.path}: line {i} is torn (no newline; a crash mid-write?) and is ignored")
                     break
-                if full:
-                    try: yield decode_record(line)
-                    except ValueError as e: self._quarantine(i, line, str(e))
-                else:
-                    if line.startswith(_PREFIX) and line[_KEY_END:_KEY_END+2] == b'",': yield line[len(_PREFIX):_KEY_END].decode(), None
-                    else: self._quarantine(i, line, "not a store line")
+                try: k, body = _check(line)
+                except ValueError as e: self._quarantine(i, line, str(e)); continue
+                yield (k, json.loads(body)) if full else (k, None)
 
     def _quarantine(self, lineno, line, why):
         warnings.warn(f"{self.path}: line {lineno} is damaged ({why}); it is skipped and kept in {self.path.name}.corrupt")
