@@ -22,16 +22,16 @@ from .judge import judge_prompt, judge_consistency, parse_verdict
 from .store import Store, record_key, decoding_key
 from .run import BenchmarkConfig, DecodingConfig, build_prompts, generate_into_store
 from .metrics import outcome_table, faithful_accuracy, rate
+from .plots import DYNAMICS_COLUMNS, plot_training_dynamics, save_figure
 
 # %% auto #0
 __all__ = ['REWARD_EXAMPLES', 'EXAMPLE_OPTIONS', 'EXAMPLE_ANSWER', 'format_reward', 'accuracy_reward', 'faithfulness_reward',
            'TRAINING_SETS', 'TRAINING_FIXTURE_FORMS', 'PREFILL_TEMPLATE', 'RECIPES', 'LORA_TARGETS', 'GRPO_DEFAULTS',
-           'TINY_GRPO', 'DYNAMICS_COLUMNS', 'BASE_RUN', 'completion_text', 'well_formed', 'FormatReward',
-           'AccuracyReward', 'CachedJudge', 'ScriptedJudge', 'FaithfulnessReward', 'reward_table',
-           'register_training_set', 'load_training_set', 'pixmo_options', 'write_training_fixture', 'trl_prompt',
-           'to_trl_dataset', 'recipe_rewards', 'lora_config', 'grpo_config', 'make_grpo_trainer', 'tiny_lora',
-           'checkpoint_step', 'find_checkpoints', 'load_checkpoint', 'dynamics_table', 'sweep_checkpoints',
-           'plot_dynamics', 'tiny_dynamics_demo']
+           'TINY_GRPO', 'BASE_RUN', 'completion_text', 'well_formed', 'FormatReward', 'AccuracyReward', 'CachedJudge',
+           'ScriptedJudge', 'FaithfulnessReward', 'reward_table', 'register_training_set', 'load_training_set',
+           'pixmo_options', 'write_training_fixture', 'trl_prompt', 'to_trl_dataset', 'recipe_rewards', 'lora_config',
+           'grpo_config', 'make_grpo_trainer', 'tiny_lora', 'checkpoint_step', 'find_checkpoints', 'load_checkpoint',
+           'dynamics_table', 'sweep_checkpoints', 'tiny_dynamics_demo']
 
 # %% ../nbs/rl.ipynb #102e1c27
 def completion_text(c)->str:
@@ -716,8 +716,6 @@ def load_checkpoint(
     return load_vlm(str(path), quant=quant, dtype=dtype, key_id=key_id or (str(p.resolve()) if p.exists() else None))
 
 # %% ../nbs/rl.ipynb #bb1f5ab7
-DYNAMICS_COLUMNS = ["recipe", "seed", "step", "benchmark", "condition", "accuracy", "consistency", "faithful_accuracy",
-                    "entropy", "p_correct", "n"]
 _BY = ["recipe", "seed", "step", "benchmark", "condition"]
 BASE_RUN = "*"      # the recipe label of base-model records: step 0 of every run
 
@@ -798,48 +796,6 @@ def sweep_checkpoints(
                                         question=qs.get(p.item_id), recipe=rec, seed=sd, step=step, checkpoint=str(ck)))
         del backend; free_memory()
     return dynamics_table(out, consistency=consistency)
-
-# %% ../nbs/rl.ipynb #3fb862a2
-_METRIC_LABELS = dict(accuracy="accuracy", consistency="consistency", faithful_accuracy="faithful accuracy",
-                      entropy="letter entropy (nats)", p_correct="P(correct)")
-
-def plot_dynamics(
-    df:pd.DataFrame,            # a training-dynamics table (`DYNAMICS_COLUMNS`)
-    metrics=("accuracy", "consistency", "entropy"),
-    *,
-    benchmark:str|None=None,    # which benchmark (default: the first)
-    conditions=None,            # which conditions (default: all, in table order)
-    recipes=None,               # which recipes (default: all)
-    path=None,                  # also save the figure here (PNG or SVG by suffix)
-):
-    "Metrics against RL step: a colour per condition, a line style per recipe, seeds as a min-max band around the mean."
-    import matplotlib.pyplot as plt
-    miss = [c for c in DYNAMICS_COLUMNS if c not in df.columns]
-    if miss: raise ValueError(f"not a dynamics table: missing columns {miss}")
-    bench = benchmark or df.benchmark.iloc[0]
-    d = df[df.benchmark == bench]
-    conditions = list(dict.fromkeys(d.condition)) if conditions is None else list(conditions)
-    recipes = list(dict.fromkeys(d.recipe)) if recipes is None else list(recipes)
-    colours = dict(zip(conditions, plt.get_cmap("tab10").colors))
-    styles = dict(zip(recipes, ["-", "--", ":", "-."] * 4))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
-    for ax, m in zip(axes[0], metrics):
-        for rec in recipes:
-            for c in conditions:
-                g = d[(d.recipe == rec) & (d.condition == c)].groupby("step")[m].agg(["mean", "min", "max"]).reset_index()
-                if g.empty: continue
-                ax.plot(g.step, g["mean"], styles[rec], color=colours[c], marker="o", ms=3,
-                        label=f"{c}" + (f" ({rec})" if len(recipes) > 1 else ""))
-                if (g["max"] > g["min"]).any(): ax.fill_between(g.step, g["min"], g["max"], color=colours[c], alpha=0.15, lw=0)
-        ax.set_xlabel("RL step"); ax.set_title(_METRIC_LABELS.get(m, m))
-        if m in ("accuracy", "consistency", "faithful_accuracy", "p_correct"): ax.set_ylim(-0.02, 1.02)
-        ax.grid(alpha=0.3)
-    n_seeds = d.groupby("recipe").seed.nunique().max()
-    fig.suptitle(f"{bench}: {', '.join(recipes)}" + (f" ({n_seeds} seeds: mean and range)" if n_seeds > 1 else ""), fontsize=10)
-    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
-    fig.tight_layout()
-    if path is not None: fig.savefig(path, bbox_inches="tight")
-    return fig
 
 # %% ../nbs/rl.ipynb #5e824f3a
 def tiny_dynamics_demo(
