@@ -1,5 +1,5 @@
 "The docs site: built with nbdev-docs (Quarto, or the offline smalldocs stand-in) and checked in headless Chromium."
-import importlib, os, shutil, subprocess, sys
+import importlib, inspect, os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -35,7 +35,8 @@ def test_every_notebook_has_a_page_with_its_docs_and_loaded_images(site, browser
         mod = _module_of(nb)
         if mod:
             m = importlib.import_module(mod)   # functions and classes get a doc entry; constants do not
-            missing = [n for n in m.__all__ if callable(getattr(m, n)) and n.lower() not in f["ids"]]
+            documented = lambda o: inspect.isfunction(o) or inspect.isclass(o)   # not constants or callable instances
+            missing = [n for n in m.__all__ if documented(getattr(m, n)) and n.lower() not in f["ids"]]
             assert not missing, f"{html.name}: no documentation entry for {missing}"
         if nb.name == "index.ipynb": pg.screenshot(path=str(site/"screenshot-index.png"), full_page=False)
         pg.close(); pages += 1
