@@ -74,15 +74,21 @@ def test_ctrl_c_stops_after_the_batch(tmp_path, reference):
     p = _cli(sp); o, _ = p.communicate(timeout=300); assert p.returncode == 0
     assert _facts(out)[0] == reference
 
-def test_two_shards_merged_equal_one_run(tmp_path, reference):
+def test_two_shards_killed_resumed_and_merged_equal_one_run(tmp_path, reference):
+    "Two shards in parallel, one of them SIGKILLed mid-run and rerun; merged, they equal one uninterrupted run."
     outs = [tmp_path/"s0", tmp_path/"s1"]
-    procs = [_cli(_write_spec(_spec(o), tmp_path/f"spec{i}.yaml"), "--shard", f"{i}/2") for i, o in enumerate(outs)]
-    for p in procs:
-        o, _ = p.communicate(timeout=300); assert p.returncode == 0, o.decode()[-1500:]
-    n0, n1 = len(_facts(outs[0])[0]), len(_facts(outs[1])[0])
-    assert n0 and n1 and n0 + n1 == len(reference)
-    merge(outs, tmp_path/"all")
-    assert _facts(tmp_path/"all") == (reference, len(reference))
+    specs = [_write_spec(_spec(o, bs=3), tmp_path/f"spec{i}.yaml") for i, o in enumerate(outs)]
+    procs = [_cli(sp, "--shard", f"{i}/2") for i, sp in enumerate(specs)]
+    assert _wait_for_records(outs[0], 9, procs[0])
+    procs[0].send_signal(signal.SIGKILL); procs[0].wait()
+    o, _ = procs[1].communicate(timeout=300); assert procs[1].returncode == 0, o.decode()[-1500:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = _cli(specs[0], "--shard", "0/2"); o, _ = p.communicate(timeout=300); assert p.returncode == 0, o.decode()[-1500:]
+        n0, n1 = len(_facts(outs[0])[0]), len(_facts(outs[1])[0])
+        assert n0 and n1 and n0 + n1 == len(reference)
+        merge(outs, tmp_path/"all")
+        assert _facts(tmp_path/"all") == (reference, len(reference))
 
 def test_damaged_line_is_skipped_and_redone(tmp_path, backend, reference):
     out = tmp_path/"out"; spec = _spec(out)
