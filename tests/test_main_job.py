@@ -19,4 +19,7 @@ def test_main_job_produces_the_report(tmp_path):
     readme = (rd/"README.md").read_text()
     assert "not a measurement of any model" in readme and "## Accuracy and the paired drop" in readme
     assert (out/"spec.yaml").exists() and list((out/"provenance").glob("*.json"))
+    pngs, svgs = sorted((rd/"figures").glob("*.png")), sorted((rd/"figures").glob("*.svg"))
+    assert len(pngs) >= 6 and len(svgs) == len(pngs), (pngs, svgs)               # the paper's figures, PNG and SVG
+    assert all(f"figures/{p.name}" in readme for p in pngs)
     print(f"main job took {took:.0f}s")
