@@ -364,7 +364,7 @@ def _data_files(path, globs, split=None)->list:
     return found
 
 def _hub_rows(hub_id:str, config:str|None=None, split:str|None=None):
-    "Rows of a Hugging Face dataset, images left undecoded ({'bytes', 'path'} dicts)."
+    "Rows of a Hugging Face dataset, images (also inside lists) left undecoded ({'bytes', 'path'} dicts)."
     import datasets
     try: ds = datasets.load_dataset(hub_id, config, split=split)
     except Exception as e:
@@ -373,6 +373,8 @@ def _hub_rows(hub_id:str, config:str|None=None, split:str|None=None):
                                     "and pass its folder or file as path=...") from e
     for col, feat in ds.features.items():
         if isinstance(feat, datasets.Image): ds = ds.cast_column(col, datasets.Image(decode=False))
+        elif isinstance(getattr(feat, "feature", None), datasets.Image):            # a list of images per row
+            ds = ds.cast_column(col, datasets.List(datasets.Image(decode=False)))
     yield from ds
 
 # %% ../nbs/data.ipynb #160d03cc
@@ -440,9 +442,10 @@ def register_benchmark(
     split:str|None=None,     # default split
     source:str="",           # where the schema was established
     aliases:Iterable=(),     # other names
+    registry:BenchmarkRegistry|None=None,  # where to register (default `BENCHMARKS`; `rl` keeps its training sets apart)
 )->BenchmarkSpec:
-    "Add (or replace) a benchmark in `BENCHMARKS`."
-    return BENCHMARKS.add(BenchmarkSpec(key, name or key, loader, hub_id, split, source, tuple(aliases)))
+    "Add (or replace) a benchmark in `BENCHMARKS` (or another registry)."
+    return (BENCHMARKS if registry is None else registry).add(BenchmarkSpec(key, name or key, loader, hub_id, split, source, tuple(aliases)))
 
 def load_benchmark(
     name:str="synthetic",    # a registered benchmark (see `BENCHMARKS`)
@@ -451,10 +454,11 @@ def load_benchmark(
     path:str|Path|None=None, # local copy in the benchmark's published form (default: the Hugging Face Hub)
     limit:int|None=None,     # keep a sample of this many items, stratified by task
     seed:int=0,              # seed of the sample (and of the synthetic benchmark)
+    registry:BenchmarkRegistry|None=None,  # where to look `name` up (default `BENCHMARKS`)
     **kwargs,                # passed to the benchmark's loader
 )->list:
     "Validated `MCItem`s of benchmark `name`, optionally a stratified sample of `limit` of them."
-    spec = BENCHMARKS[name]
+    spec = (BENCHMARKS if registry is None else registry)[name]
     items = list(spec.loader(split=split or spec.split, path=path, limit=limit, seed=seed, **kwargs))
     for it in items: it.source = it.source or spec.key
     items = validate_items(items, spec.name, rows=[it.meta.get("row", i) for i, it in enumerate(items)])

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from .data import (MCItem, LETTERS, ItemError, BenchmarkNotAvailable, BenchmarkSpec, BenchmarkRegistry,
                            validate_items, stratified_sample, answer_letter, split_options, synthetic_item,
-                           _data_files, _rows_of_file, _shuffled, _to_parquet)
+                           register_benchmark, load_benchmark, _data_files, _rows_of_file, _hub_rows, _shuffled, _to_parquet)
 from .perturb import perturb, augment as augment_prompt, AUGMENT_PROBS, plural, singular, seeded_rng
 from .models import SYSTEM_PROMPT
 from .parse import parse_response, rule_consistent
@@ -240,15 +240,10 @@ TRAINING_SETS = BenchmarkRegistry()
 def register_training_set(
     key:str,                 # canonical name
     loader:Callable,         # loader(split=None, path=None, seed=0, **kwargs) -> MCItems
-    *,
-    name:str|None=None,      # display name (default: `key`)
-    hub_id:str|None=None,    # Hugging Face dataset id
-    split:str|None=None,     # default split
-    source:str="",           # where the schema was established
-    aliases:Iterable=(),     # other names
+    **kwargs,                # name, hub_id, split, source, aliases: as `data.register_benchmark`
 )->BenchmarkSpec:
     "Add (or replace) a training set in `TRAINING_SETS`."
-    return TRAINING_SETS.add(BenchmarkSpec(key, name or key, loader, hub_id, split, source, tuple(aliases)))
+    return register_benchmark(key, loader, registry=TRAINING_SETS, **kwargs)
 
 def load_training_set(
     name:str,                # a registered training set (see `TRAINING_SETS`)
@@ -259,26 +254,8 @@ def load_training_set(
     seed:int=0,              # seed of the sample and of constructed option orders
     **kwargs,                # passed to the loader (e.g. `images=` for Pixmo-Count, `hub_id=` for a mirror)
 )->list:
-    "Validated `MCItem`s of training set `name`."
-    spec = TRAINING_SETS[name]
-    items = list(spec.loader(split=split or spec.split, path=path, seed=seed, **kwargs))
-    for it in items: it.source = it.source or spec.key
-    items = validate_items(items, spec.name, rows=[it.meta.get("row", i) for i, it in enumerate(items)])
-    return stratified_sample(items, limit, seed)
-
-def _hub_rows_nested(hub_id:str, split:str|None, config:str|None=None):
-    "Rows of a Hugging Face dataset (or a local folder `load_dataset` reads), images left undecoded, also inside lists."
-    import datasets
-    try: ds = datasets.load_dataset(hub_id, config, split=split)
-    except Exception as e:
-        raise BenchmarkNotAvailable(f"could not load {hub_id!r} (split {split!r}) from the Hugging Face Hub "
-                                    f"({type(e).__name__}: {str(e)[:200]}). Download it where the Hub is reachable "
-                                    "and pass its folder as path=...") from e
-    for col, feat in ds.features.items():
-        if isinstance(feat, datasets.Image): ds = ds.cast_column(col, datasets.Image(decode=False))
-        elif isinstance(getattr(feat, "feature", None), datasets.Image):
-            ds = ds.cast_column(col, datasets.List(datasets.Image(decode=False)))
-    yield from ds
+    "Validated `MCItem`s of training set `name` (through `data.load_benchmark`, so the same checks apply)."
+    return load_benchmark(name, split=split, path=path, limit=limit, seed=seed, registry=TRAINING_SETS, **kwargs)
 
 def _task_of(text:str)->str:
     "A task type from keywords of a question type or question."
@@ -311,7 +288,7 @@ def _sat_item(r, row, split, seed, multi_image):
 def _load_sat(split="static", path=None, seed=0, multi_image:str="skip", hub_id:str="array/SAT", **kwargs):
     "SAT from the Hub (`hub_id`) or a local copy of its parquet files."
     if multi_image not in ("skip", "error", "first"): raise ValueError(f"multi_image must be 'skip', 'error' or 'first', got {multi_image!r}")
-    if path is None: rows = _hub_rows_nested(hub_id, split)
+    if path is None: rows = _hub_rows(hub_id, split=split)
     else:
         files = _data_files(path, ["*.parquet"], split)
         files = [f for f in files if f.stem.lower().endswith("_" + str(split).lower())] or files
@@ -356,7 +333,7 @@ def _load_pixmo(split="train", path=None, seed=0, images=None, missing:str="skip
         raise BenchmarkNotAvailable("Pixmo-Count gives its images as URLs: download them (named <image_sha256>.<ext>) and "
                                     "pass their folder as images=..., or a local copy with an images/ folder as path=...")
     folder = Path(images) if images is not None else Path(path)/"images"
-    if path is None: rows = _hub_rows_nested(hub_id, split)
+    if path is None: rows = _hub_rows(hub_id, split=split)
     else: rows = (r for f in _data_files(path, ["*.parquet"], split) for r in _rows_of_file(f))
     idx, items, gone = _image_index(folder), [], 0
     for i, r in enumerate(rows):
@@ -404,7 +381,7 @@ def _intergps_row(f:Path)->tuple:
 
 def _load_geometry3k(split="train", path=None, seed=0, hub_id:str="hiyouga/geometry3k", **kwargs):
     "Geometry3K from the Hub conversion (or its parquet files), or the original Inter-GPS folders of data.json + diagram."
-    if path is None: rows = ((r, (r.get("images") or [None])[0]) for r in _hub_rows_nested(hub_id, split))
+    if path is None: rows = ((r, (r.get("images") or [None])[0]) for r in _hub_rows(hub_id, split=split))
     else:
         p = Path(path).expanduser()
         if not p.exists(): raise BenchmarkNotAvailable(f"{p} does not exist")
