@@ -416,7 +416,9 @@ def main(argv=None)->int:
 def _ls(what=None)->int:
     if what in (None, "benchmarks"):
         print("benchmarks:")
-        for k, b in BENCHMARKS.items(): print(f"  {k:24s} {b.name:24s} {b.hub_id or '(generated)'}")
+        for k, b in BENCHMARKS.items():
+            where = b.hub_id or ("(generated)" if k == "synthetic" else "(published files only: pass --path)")
+            print(f"  {k:24s} {b.name:24s} {where}")
     if what in (None, "models"):
         from vlmfaith.models import MODELS
         print("models:")
