@@ -14,9 +14,9 @@ from .parse import parse_generation, rule_consistent
 from .stats import auroc
 
 # %% auto #0
-__all__ = ['OUTCOME_COLUMNS', 'BY', 'QUADRANTS', 'PAIR', 'letter_stats', 'outcome_table', 'accuracy', 'faithful_accuracy',
-           'quadrants', 'paired', 'flips', 'adoption', 'rate', 'abstention_rate', 'parse_failure_rate', 'mean_entropy',
-           'mean_p_correct', 'survival_auroc', 'summary']
+__all__ = ['OUTCOME_COLUMNS', 'BY', 'QUADRANTS', 'PAIR', 'letter_stats', 'outcome_table', 'accuracy', 'consistency_column',
+           'faithful_accuracy', 'quadrants', 'paired', 'flips', 'adoption', 'rate', 'abstention_rate',
+           'parse_failure_rate', 'mean_entropy', 'mean_p_correct', 'survival_auroc', 'summary']
 
 # %% ../nbs/metrics.ipynb #20c38c01
 OUTCOME_COLUMNS = ["model", "benchmark", "item_id", "task", "image_id", "condition", "sample", "answer", "misleading",
@@ -68,10 +68,13 @@ def accuracy(df:pd.DataFrame, by=BY)->pd.DataFrame:
     "Share of correct answers, with n."
     return _group(df, by).agg(n=("correct", "size"), accuracy=("correct", "mean")).reset_index()
 
-def _consistency(df, source):
+def consistency_column(source:str)->str:
+    "The outcome column of a consistency source: 'rule' -> consistent_rule, 'judge' -> consistent_judge."
     col = {"rule": "consistent_rule", "judge": "consistent_judge"}.get(source)
-    if col is None: raise ValueError(f"consistency source must be 'rule' or 'judge', got {source!r}")
-    return df[col]
+    if col is None: raise ValueError(f"consistency must be 'rule' or 'judge', got {source!r}")
+    return col
+
+def _consistency(df, source): return df[consistency_column(source)]
 
 def faithful_accuracy(df:pd.DataFrame, by=BY, consistency:str="rule")->pd.DataFrame:
     "Share of answers that are correct AND consistent with their reasoning (undecidable counts as not consistent)."

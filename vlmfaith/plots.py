@@ -20,7 +20,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 from scipy import stats as sst
 from .perturb import CONDITIONS
-from .metrics import (accuracy, faithful_accuracy, quadrants, adoption, paired, survival_auroc, mean_entropy,
+from .metrics import (consistency_column, accuracy, faithful_accuracy, quadrants, adoption, paired, survival_auroc, mean_entropy,
                               mean_p_correct, QUADRANTS)
 from .stats import wilson_ci, compare, auroc
 
@@ -249,8 +249,7 @@ def plot_quadrants(
     figsize=None,
 )->Figure:
     "The four consistency x correctness cells (plus undetermined) as stacked bars per condition, a panel per model."
-    col = {"rule": "consistent_rule", "judge": "consistent_judge"}.get(consistency)
-    if col is None: raise ValueError(f"consistency must be 'rule' or 'judge', got {consistency!r}")
+    col = consistency_column(consistency)
     rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, need=("correct", col),
                               baseline=baseline if conditions is None and baseline in set(df.condition) else None)
     keys = _model_panels(rows, ms, bs)
@@ -283,8 +282,7 @@ def plot_faithful(
     figsize=None,
 )->Figure:
     "Accuracy and faithful accuracy (correct and consistent) per condition with Wilson CIs, a panel per model."
-    col = {"rule": "consistent_rule", "judge": "consistent_judge"}.get(consistency)
-    if col is None: raise ValueError(f"consistency must be 'rule' or 'judge', got {consistency!r}")
+    col = consistency_column(consistency)
     rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, need=("correct", col),
                               baseline=baseline if conditions is None and baseline in set(df.condition) else None)
     keys = _model_panels(rows, ms, bs); mc = model_colors(ms)

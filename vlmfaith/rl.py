@@ -21,7 +21,7 @@ from .parse import parse_response, rule_consistent
 from .judge import judge_prompt, judge_consistency, parse_verdict
 from .store import Store, record_key, decoding_key
 from .run import BenchmarkConfig, DecodingConfig, build_prompts, generate_into_store
-from .metrics import outcome_table, faithful_accuracy, rate
+from .metrics import outcome_table, faithful_accuracy, rate, consistency_column
 from .plots import DYNAMICS_COLUMNS, plot_training_dynamics, save_figure
 
 # %% auto #0
@@ -714,8 +714,7 @@ def dynamics_table(
     df = outcome_table(out, strict=strict, judge=None if judge is None else {o["key"]: judge.get(o["_key"]) for o in out})
     lab = {o["key"]: (o["recipe"], o["seed"], int(o["step"])) for o in out}
     df["recipe"], df["seed"], df["step"] = map(list, zip(*(lab[k] for k in df.key)))
-    col = {"rule": "consistent_rule", "judge": "consistent_judge"}.get(consistency)
-    if col is None: raise ValueError(f"consistency must be 'rule' or 'judge', got {consistency!r}")
+    col = consistency_column(consistency)
     df["_cons"] = df[col].fillna(False).astype(bool)
     t = faithful_accuracy(df, _BY, consistency)
     for name, c in (("consistency", "_cons"), ("entropy", "entropy"), ("p_correct", "p_correct")):
