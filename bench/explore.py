@@ -18,9 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def big_table(n_rows:int=50_000):
     "The demo's outcome table replicated under new item ids (`<id>#<k>`) to at least `n_rows` rows, plus its records."
     from vlmfaith.store import Store
-    from vlmfaith.explore import load_outcomes, stored_verdicts
+    from vlmfaith.explore import load_outcomes
+    from vlmfaith.judge import stored_verdicts
     recs = list(Store(ROOT/"data"/"demo").records())
-    df = load_outcomes(ROOT/"data"/"demo", recs, stored_verdicts(ROOT/"data"/"demo"))
+    df = load_outcomes(ROOT/"data"/"demo", recs, stored_verdicts(ROOT/"data"/"demo"/"judge"))
     k = -(-n_rows // len(df))
     parts = [df.assign(item_id=df.item_id + f"#{i}", image_id=df.image_id + f"#{i}") for i in range(k)]
     return pd.concat(parts, ignore_index=True).iloc[:n_rows].reset_index(drop=True), recs

@@ -13,8 +13,10 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1"); os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 warnings.filterwarnings("ignore")
 from vlmfaith.data import synthetic_item
-from vlmfaith.models import tiny_demo_model, load_vlm
-from vlmfaith.rl import (CachedJudge, FaithfulnessReward, TINY_GRPO, make_grpo_trainer, tiny_lora, to_trl_dataset)
+from vlmfaith.models import load_vlm
+from vlmfaith.demo import tiny_demo_model
+from vlmfaith.judge import CachedJudge
+from vlmfaith.rl import (FaithfulnessReward, TINY_GRPO, make_grpo_trainer, tiny_lora, to_trl_dataset)
 
 
 def grpo(lora:bool, out:Path)->tuple:

@@ -2,7 +2,8 @@
 import pytest
 from vlmfaith.api import OpenAIVLM, local_server
 from vlmfaith.judge import judge_consistency
-from vlmfaith.models import load_vlm, tiny_demo_model
+from vlmfaith.models import load_vlm
+from vlmfaith.demo import tiny_demo_model
 from vlmfaith.run import ExperimentSpec, ModelConfig, BenchmarkConfig, DecodingConfig, run, make_backend
 from vlmfaith.report import report
 from vlmfaith.store import Store

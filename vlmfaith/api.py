@@ -19,13 +19,12 @@ import numpy as np
 from fastcore.basics import patch
 from .data import open_image
 from .perturb import Prompt, image_digest
-from .models import Generation, LetterProbs, SYSTEM_PROMPT
+from .models import Generation, LetterProbs, CapabilityError, SYSTEM_PROMPT
 
 # %% auto #0
 __all__ = ['PREFILL_MODES', 'CONTINUE_FLAGS', 'USER_PREFILL', 'RETRY_STATUSES', 'ANSWER_CUE', 'log', 'data_url', 'chat_messages',
            'retryable', 'retry_after', 'retry_delay', 'letter_context', 'token_letter', 'letter_row', 'completion_json',
-           'ScriptedServer', 'CapabilityError', 'APIRequestError', 'OpenAIVLM', 'transformers_serve', 'LocalServer',
-           'local_server']
+           'ScriptedServer', 'APIRequestError', 'OpenAIVLM', 'transformers_serve', 'LocalServer', 'local_server']
 
 # %% ../nbs/api.ipynb #3bd4cbdc
 _URLS: dict = {}
@@ -229,9 +228,6 @@ class ScriptedServer:
 
 # %% ../nbs/api.ipynb #fa71da61
 log = logging.getLogger("vlmfaith.api")
-
-class CapabilityError(RuntimeError):
-    "The server does not do what a request needs (e.g. no logprobs, no assistant continuation)."
 
 class APIRequestError(RuntimeError):
     "A request that failed for good (after the retries, or not retryable); the message names the status and the server's words."
@@ -532,7 +528,11 @@ def _letter_job(self:OpenAIVLM, p:Prompt, ctx:str, mode:str)->tuple:
     except (ValueError, APIRequestError) as e: return None, str(e)
 
 @patch
-def option_probs(self:OpenAIVLM, prompts_or_generations:Sequence)->LetterProbs:
+def option_probs(self:OpenAIVLM,
+                 prompts_or_generations:Sequence,  # `Prompt`s, `Generation`s, or (Prompt, Generation) pairs
+                 *,
+                 batch_size:int=8,                 # the `VLM` signature; requests run `max_concurrency` at a time
+                )->LetterProbs:
     "Option-letter probabilities at the first answer-letter position, from the server's `top_logprobs`."
     items = self._letter_items(prompts_or_generations)
     letters = [p.letters for p, _, _ in items]

@@ -16,28 +16,19 @@ from .data import MCItem, LETTERS, BENCHMARKS, load_benchmark, synthetic_item, o
 from .perturb import format_question
 from .store import Store
 from .parse import parse_generation
-from .judge import judge_request, parse_verdict, aggregate_judges
-from .report import stored_verdicts
+from .judge import judge_key, stored_verdicts, judge_majority
 from .metrics import outcome_table, PAIR
 from .run import ExperimentSpec
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['OUTCOME_TYPES', 'FILTERS', 'judge_key', 'stored_judge_labels', 'majority_labels', 'load_outcomes', 'outcome_flags',
-           'ItemImages', 'injected_caption', 'user_html', 'assistant_html', 'options_html', 'probs_svg', 'panel_html',
-           'Explorer']
+__all__ = ['OUTCOME_TYPES', 'FILTERS', 'stored_judge_labels', 'load_outcomes', 'outcome_flags', 'ItemImages', 'injected_caption',
+           'user_html', 'assistant_html', 'options_html', 'probs_svg', 'panel_html', 'Explorer']
 
 # %% ../nbs/explore.ipynb #02b38aab
-def judge_key(
-    rec:Mapping,             # a store record
-)->str|None:
-    "The key of the judge prompt `report` sends for `rec`, or None when nothing is judged (no reasoning or no answer)."
-    p = judge_request(rec)
-    return None if p is None else p.key
-
 def stored_judge_labels(
     records:Iterable[Mapping],  # store records
-    verdicts:Mapping,           # from `stored_verdicts`
+    verdicts:Mapping,           # from `judge.stored_verdicts`
 )->pd.DataFrame:
     "Records x judges table of consistency labels (boolean, NA where not judged), indexed by record key."
     records = list(records)
@@ -45,28 +36,20 @@ def stored_judge_labels(
     return pd.DataFrame({j: pd.array([v.get(k) if k else None for k in jk], dtype="boolean") for j, v in verdicts.items()},
                         index=pd.Index([r["key"] for r in records], name="key"))
 
-def majority_labels(
-    labels:pd.DataFrame,        # from `stored_judge_labels`
-)->dict:
-    "{record key: the judges' majority label or None}, as `report` combines them (ties are None)."
-    if labels.shape[1] == 0: return {}
-    col = labels.iloc[:, 0] if labels.shape[1] == 1 else aggregate_judges(labels).majority
-    return {k: (None if pd.isna(v) else bool(v)) for k, v in col.items()}
-
 # %% ../nbs/explore.ipynb #f3c29c4a
 def load_outcomes(
     out,                         # a results folder (None: build from `records` alone)
     records:list,                # its store records
-    verdicts:Mapping|None=None,  # from `stored_verdicts` (read from `out` when None)
+    verdicts:Mapping|None=None,  # from `judge.stored_verdicts` (read from OUT/judge when None)
 )->pd.DataFrame:
     "The outcome table of `records`: the report's `outcomes.parquet` when it matches them, else built with judge labels."
-    if out is None: return outcome_table(records, judge=majority_labels(stored_judge_labels(records, verdicts or {})) or None)
+    if out is None: return outcome_table(records, judge=judge_majority(stored_judge_labels(records, verdicts or {}))[0] or None)
     p = Path(out)/"report"/"outcomes.parquet"
     if p.exists():
         df = pd.read_parquet(p)
         if "key" in df.columns and len(df) == len(records) and set(df.key) == {r["key"] for r in records}: return df
-    verdicts = stored_verdicts(out) if verdicts is None else verdicts
-    return outcome_table(records, judge=majority_labels(stored_judge_labels(records, verdicts)) or None)
+    verdicts = stored_verdicts(Path(out)/"judge") if verdicts is None else verdicts
+    return outcome_table(records, judge=judge_majority(stored_judge_labels(records, verdicts))[0] or None)
 
 # %% ../nbs/explore.ipynb #86b73a35
 OUTCOME_TYPES = {"c2w": "correct -> wrong", "w2c": "wrong -> correct", "adopted": "adopted the misleading option",
@@ -327,7 +310,7 @@ class Explorer:
                  outcomes:pd.DataFrame|None=None,# the outcome table (default: the report's, or built from the records)
                  records:Iterable|None=None,     # store records (default: read from `out`)
                  items=None,                     # where images come from (see `ItemImages`; default: the spec's benchmarks)
-                 verdicts:Mapping|None=None,     # judge verdicts (default: `stored_verdicts(out)`)
+                 verdicts:Mapping|None=None,     # judge verdicts (default: `stored_verdicts(OUT/"judge")`)
                  baseline:str="base",            # the condition shown on the left and flips are measured against
                  max_side:int=320):              # image size in the interactive view
         if out is None and outcomes is None and records is None:
@@ -336,7 +319,7 @@ class Explorer:
         self.spec = ExperimentSpec.load(self.out/"spec.yaml") if self.out and (self.out/"spec.yaml").exists() else None
         recs = list(records) if records is not None else (list(Store(self.out).records()) if self.out else [])
         self.records = {r["key"]: r for r in recs}
-        self.verdicts = dict(verdicts) if verdicts is not None else (stored_verdicts(self.out) if self.out else {})
+        self.verdicts = dict(verdicts) if verdicts is not None else (stored_verdicts(Path(self.out)/"judge") if self.out else {})
         if outcomes is None:
             if not recs: raise ValueError(f"{out}: no records, and no `outcomes` table given" if out else "no records given")
             outcomes = load_outcomes(self.out, recs, self.verdicts)

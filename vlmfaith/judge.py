@@ -6,17 +6,21 @@ Docs: https://vlmfaith.github.io/vlmfaith/judge.html.md"""
 
 # %% ../nbs/judge.ipynb #36f7d8d2
 from __future__ import annotations
-import re, unicodedata
+import re, time, unicodedata
+from pathlib import Path
+from typing import Callable, Sequence
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from .data import LETTERS
 from .perturb import Prompt, user_message
 from .parse import Parsed, rule_consistent, parse_generation
+from .store import Store, GenerationRecord, decoding_key, record_key
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['JUDGE_VERSION', 'JUDGE_PROMPT', 'judge_prompt', 'judge_record', 'judge_request', 'parse_verdict', 'judge_consistency',
-           'JudgeAgreement', 'aggregate_judges']
+           'JudgeAgreement', 'aggregate_judges', 'judge_key', 'stored_verdicts', 'CachedJudge', 'judge_majority']
 
 # %% ../nbs/judge.ipynb #c5f26a38
 JUDGE_VERSION = "judge-v1"
@@ -75,10 +79,11 @@ def judge_record(
 # %% ../nbs/judge.ipynb #50b92c77
 def judge_request(rec)->Prompt|None:
     "The judge prompt for a stored generation record, or None when it has no reasoning or no answer to judge."
-    p = parse_generation(rec, rec["options"])
+    r = rec if isinstance(rec, GenerationRecord) else GenerationRecord.from_dict(rec)
+    p = parse_generation(r, r.options)
     if not p.think.strip() or not (p.answer_text or "").strip(): return None
-    q = rec.get("question") or rec.get("user_text", "").split(" Select from the following choices:")[0]
-    return judge_prompt(q, rec["options"], p.think, p.answer_text, item_id=rec["item_id"])
+    q = r.question or r.user_text.split(" Select from the following choices:")[0]
+    return judge_prompt(q, r.options, p.think, p.answer_text, item_id=r.item_id)
 
 # %% ../nbs/judge.ipynb #79a119e6
 _JTAG = re.compile(r"<\s*/?\s*(?:think|thinking|answer)\s*>", re.I)
@@ -168,3 +173,114 @@ def aggregate_judges(
         kappa, note = float("nan"), "kappa undefined: every label is the same (chance agreement is 1)"
     else: kappa = float(fleiss_kappa(aggregate_raters(full.to_numpy(dtype=int))[0], method="fleiss"))
     return JudgeAgreement(majority, agreement, kappa, n, df.shape[1], note)
+
+# %% ../nbs/judge.ipynb #736df896
+def judge_key(
+    rec,                     # a store record (dict or `GenerationRecord`)
+)->str|None:
+    "The key of the judge prompt sent for `rec`, or None when nothing is judged (no reasoning or no answer)."
+    p = judge_request(rec)
+    return None if p is None else p.key
+
+# %% ../nbs/judge.ipynb #759a6a80
+def stored_verdicts(
+    folder,                  # a judge cache folder (a results folder's `judge/`)
+    decoding:dict|None=None, # only verdicts made with these settings (`decoding_key`); None: all
+)->dict:
+    "{judge name: {judge prompt key: True/False/None}} read from the stored judge generations (no model loaded)."
+    v = {}
+    for d in Store(folder).records():
+        r = GenerationRecord.from_dict(d)
+        if decoding is not None and r.decoding != decoding: continue
+        v.setdefault(r.model or r.model_key or "judge", {})[r.prompt_key] = parse_verdict(r.text)
+    return v
+
+# %% ../nbs/judge.ipynb #d3c4f190
+class CachedJudge:
+    "An LLM judge through any `VLM` backend, batched, with one cache of stored verdicts."
+    def __init__(self,
+                 backend,                   # a `VLM`, or a zero-argument function returning one (called on the first miss)
+                 *,
+                 name:str|None=None,        # the judge's name in the cache (default: the backend's `model_key`)
+                 cache_dir=None,            # a folder: verdicts persist there as a vlmfaith store; None: in memory
+                 batch_size:int=8,          # passed to `backend.generate`
+                 max_new_tokens:int=512,    # room for a reasoning judge; the verdict is one line
+                 progress:bool=False,       # a progress bar while judging
+                 **generate_kw):            # further decoding settings (greedy by default)
+        if name is None:
+            if callable(backend) and not hasattr(backend, "generate"): raise ValueError("CachedJudge: a backend factory needs a name")
+            name = backend.model_key
+        self._backend, self.name, self.batch_size, self.max_new_tokens = backend, name, batch_size, max_new_tokens
+        self.progress, self.generate_kw, self.decoding = progress, generate_kw, decoding_key(max_new_tokens, 0.0)
+        self.store = Store(cache_dir) if cache_dir is not None else None
+        self.cache = dict(stored_verdicts(cache_dir, self.decoding).get(name, {})) if cache_dir is not None else {}
+        self.calls, self.hits, self.judged, self.failed = 0, 0, 0, 0
+
+    def __repr__(self): return f"CachedJudge({self.name!r}, cached={len(self.cache)}, calls={self.calls})"
+
+    @property
+    def backend(self):
+        "The judge model, loaded on first use."
+        if not hasattr(self._backend, "generate"): self._backend = self._backend()
+        return self._backend
+
+# %% ../nbs/judge.ipynb #b4486993
+@patch
+def verdicts(self:CachedJudge,
+             prompts:Sequence,          # judge `Prompt`s (from `judge_prompt` or `judge_request`), None where nothing is judged
+            )->list:
+    "True/False/None per prompt: from the cache, or judged now (each distinct prompt once) and stored."
+    todo = {}
+    for p in prompts:
+        if p is None: continue
+        if p.key in self.cache: self.hits += 1
+        else: todo.setdefault(p.key, p)
+    if todo: self._judge(list(todo.values()))
+    return [None if p is None else self.cache.get(p.key) for p in prompts]
+
+@patch
+def _judge(self:CachedJudge, todo:list):
+    "Generate verdicts for `todo` in batches, storing each batch as it finishes."
+    from tqdm.auto import tqdm
+    b = self.backend
+    sfile = self.store.file(b.model_key, "consistency") if self.store is not None else None
+    with tqdm(total=len(todo), desc=f"judge {self.name}", unit="prompt", disable=not self.progress) as bar:
+        for i in range(0, len(todo), self.batch_size):
+            batch = todo[i:i + self.batch_size]
+            gens = b.generate(batch, max_new_tokens=self.max_new_tokens, temperature=0.0, batch_size=self.batch_size,
+                              **self.generate_kw)
+            if len(gens) != len(batch): raise ValueError(f"backend returned {len(gens)} generations for {len(batch)} judge prompts")
+            self.calls += 1
+            new = []
+            for p, g in zip(batch, gens):
+                if getattr(g, "error", None): self.failed += 1; continue      # never cached: asked again next time
+                self.cache[p.key] = parse_verdict(g.text); self.judged += 1
+                new.append((record_key(b.model_key, p.key, self.decoding, 0, f"{p.source}/{p.item_id}"),
+                            GenerationRecord.of(p, g, model=self.name, model_key=b.model_key, benchmark="consistency",
+                                               decoding=self.decoding, sample=0).to_dict()))
+            if new and sfile is not None:
+                with sfile as f: f.append(new)
+            bar.update(len(batch))
+
+@patch
+def __call__(self:CachedJudge,
+             records:Sequence,          # mappings or objects with question, options, think, answer_text (and item_id)
+            )->list:
+    "True/False/None per judge record (as `judge_consistency` takes them)."
+    ps = []
+    for i, r in enumerate(records):
+        think, ans = _field(r, "think", i) or "", _field(r, "answer_text", i) or ""
+        ps.append(None if not str(think).strip() or not str(ans).strip() else
+                  judge_prompt(_field(r, "question", i), _field(r, "options", i), think, ans,
+                               item_id=str(_field(r, "item_id", i, ""))))
+    return self.verdicts(ps)
+
+# %% ../nbs/judge.ipynb #b3c99783
+def judge_majority(
+    labels:pd.DataFrame,        # generations x judges: True, False or NA (one column per judge)
+)->tuple:
+    "({row key: the majority label or None (ties)}, `JudgeAgreement` or None for one judge), as the report combines judges."
+    if labels.shape[1] == 0: return {}, None
+    if labels.shape[1] == 1: return {k: (None if pd.isna(v) else bool(v)) for k, v in labels.iloc[:, 0].items()}, None
+    agg = aggregate_judges(labels)
+    return {k: (None if pd.isna(v) else bool(v)) for k, v in agg.majority.items()}, agg

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from .parse import parse_generation, rule_consistent
 from .stats import auroc
+from .store import GenerationRecord
 
 # %% auto #0
 __all__ = ['OUTCOME_COLUMNS', 'BY', 'QUADRANTS', 'PAIR', 'letter_stats', 'outcome_table', 'accuracy', 'consistency_column',
@@ -33,27 +34,29 @@ def letter_stats(lp:Mapping|None, answer:str)->tuple:
     return (pc, float(-(nz*np.log(nz)).sum()), float(lp.get("mass", math.nan)))
 
 def outcome_table(
-    records:Iterable[Mapping],        # store records (dicts), e.g. `Store(out).records()`
+    records:Iterable,                 # `GenerationRecord`s or store dicts, e.g. `Store(out).records()`
     *,
     strict:bool=False,                # count only letters found in <answer>
     judge:Mapping|None=None,          # record key -> True/False/None from the LLM judge(s)
 )->pd.DataFrame:
     "One tidy row per generation: parsed answer, correctness, consistency, abstention and letter statistics."
     rows = []
-    for r in records:
-        try: opts, ans = r["options"], r["answer"]
-        except KeyError as e: raise KeyError(f"record {r.get('key', '?')[:16]}: no field {e.args[0]!r}") from None
-        p = parse_generation(r, opts, strict=strict)
-        pc, h, mass = letter_stats(r.get("letter_probs"), ans)
-        jd = None if judge is None else judge.get(r["key"])
-        rows.append(dict(model=r.get("model", ""), benchmark=r.get("benchmark", ""), item_id=r["item_id"],
-                         task=r.get("task", "other"), image_id=r.get("image_id") or r["item_id"], condition=r["condition"],
-                         sample=int(r.get("sample", 0)), answer=ans, misleading=r.get("misleading"), letter=p.letter,
-                         think_letter=p.think_letter, status=p.status, correct=p.letter == ans,
+    for rec in records:
+        if not isinstance(rec, GenerationRecord):
+            if (miss := [f for f in ("options", "answer") if f not in rec]):
+                raise KeyError(f"record {str(rec.get('key', '?'))[:16]}: no field {miss[0]!r}")
+            rec = GenerationRecord.from_dict(rec)
+        r = rec
+        p = parse_generation(r, r.options, strict=strict)
+        pc, h, mass = letter_stats(r.letter_probs, r.answer)
+        jd = None if judge is None else judge.get(r.key)
+        rows.append(dict(model=r.model, benchmark=r.benchmark, item_id=r.item_id, task=r.task, image_id=r.image_id,
+                         condition=r.condition, sample=int(r.sample), answer=r.answer, misleading=r.misleading,
+                         letter=p.letter, think_letter=p.think_letter, status=p.status, correct=p.letter == r.answer,
                          consistent_rule=rule_consistent(p), consistent_judge=jd,
-                         abstained=p.letter is not None and p.letter == r.get("abstain"), p_correct=pc, entropy=h,
-                         letter_mass=mass, n_options=len(opts), finish_reason=r.get("finish_reason", ""),
-                         key=r.get("key", ""), prompt_key=r.get("prompt_key", "")))
+                         abstained=p.letter is not None and p.letter == r.abstain, p_correct=pc, entropy=h,
+                         letter_mass=mass, n_options=len(r.options), finish_reason=r.finish_reason,
+                         key=r.key, prompt_key=r.prompt_key))
     df = pd.DataFrame(rows, columns=OUTCOME_COLUMNS)
     for c in ("consistent_rule", "consistent_judge"): df[c] = df[c].astype("boolean")
     for c in ("correct", "abstained"): df[c] = df[c].astype(bool)

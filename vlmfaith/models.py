@@ -17,10 +17,10 @@ from .perturb import Prompt
 
 # %% auto #0
 __all__ = ['SYSTEM_PROMPT', 'MODELS', 'QWEN2_PRETOKENIZE', 'TINY_FAMILIES', 'ANSWER_OPEN', 'DEFAULT_MAX_PIXELS',
-           'VISION_MODULE_WORDS', 'TINY_DEMO_VERSION', 'Generation', 'LetterProbs', 'VLM', 'ModelSpec', 'resolve_model',
+           'VISION_MODULE_WORDS', 'Generation', 'LetterProbs', 'CapabilityError', 'VLM', 'ModelSpec', 'resolve_model',
            'no_video_processors', 'tiny_vlm', 'chat_messages', 'answer_prefix', 'BatchOOMError', 'is_oom',
-           'free_memory', 'run_batched', 'letter_paths', 'unquantized_modules', 'bnb_config', 'HFVLM', 'load_vlm',
-           'teach_format', 'tiny_demo_model']
+           'free_memory', 'run_batched', 'letter_paths', 'unquantized_modules', 'bnb_config', 'set_pixel_budget',
+           'HFVLM', 'load_vlm']
 
 # %% ../nbs/models.ipynb #ee14ff20
 @dataclass
@@ -70,6 +70,9 @@ class LetterProbs:
         return cls(list(letters), P, np.asarray(mass, float), None if backoff is None else np.asarray(backoff, int))
 
 # %% ../nbs/models.ipynb #733685e8
+class CapabilityError(RuntimeError):
+    "The backend cannot do what a call needs (e.g. a server without logprobs or assistant continuation)."
+
 @runtime_checkable
 class VLM(Protocol):
     "What the runner, the judge and the RL sweeps need from a model."
@@ -77,7 +80,9 @@ class VLM(Protocol):
     def model_key(self)->str: ...
     def generate(self, prompts:Sequence[Prompt], *, max_new_tokens:int=1024, temperature:float=0.0, top_p:float=1.0,
                  n:int=1, seed:int=0, batch_size:int=8)->list[Generation]: ...
-    def option_probs(self, prompts_or_generations:Sequence)->LetterProbs: ...
+    def option_probs(self, prompts_or_generations:Sequence, *, batch_size:int=8)->LetterProbs:
+        "Option-letter probabilities per prompt (or (prompt, generation) pair); raises `CapabilityError` if it cannot give them."
+        ...
 
 # %% ../nbs/models.ipynb #1eb96979
 SYSTEM_PROMPT = ("A conversation between User and Assistant. The user asks a question about an image, and the Assistant "
@@ -521,7 +526,7 @@ class _RowSampler:
         tok = si.gather(-1, j)
         return torch.full_like(scores, float("-inf")).scatter_(-1, tok, 0.0)
 
-def _set_pixel_budget(processor, min_pixels, max_pixels)->bool:
+def set_pixel_budget(processor, min_pixels, max_pixels)->bool:
     "Set a Qwen-style image processor's pixel budget; False when the processor has none (others resize themselves)."
     ip = getattr(processor, "image_processor", None)
     size = getattr(ip, "size", None)
@@ -557,7 +562,7 @@ class HFVLM:
         model.generation_config = GenerationConfig(bos_token_id=hub.bos_token_id, eos_token_id=self.eos_ids, pad_token_id=self.pad_id)
         self.dtype = next((p.dtype for p in model.parameters() if p.dtype.is_floating_point), None)
         self.min_pixels, self.max_pixels, self.stop = min_pixels, max_pixels, tuple(stop)
-        self.resize_here = not _set_pixel_budget(processor, min_pixels, max_pixels)
+        self.resize_here = not set_pixel_budget(processor, min_pixels, max_pixels)
         self.info, self.oom_events = dict(info or {}), []
 
     @property
@@ -741,69 +746,3 @@ def option_probs(self:HFVLM,
     by = dict(zip(order, done))
     return LetterProbs.from_rows([r[0].letters for r in rows], [by[i][1] for i in range(len(rows))],
                                  [by[i][2] for i in range(len(rows))], [by[i][3] for i in range(len(rows))])
-
-# %% ../nbs/models.ipynb #3d85bd91
-def teach_format(
-    path,                   # a tiny model folder (from `tiny_vlm`); trained in place
-    steps:int=120,          # optimisation steps
-    batch_size:int=8,
-    lr:float=3e-3,
-    agree:float=0.8,        # how often the think's letter equals the answer's
-    judge_share:float=0.25, # share of examples that are judge requests (answered with a random verdict line)
-    seed:int=0,
-)->Path:
-    "Teach a tiny model the `<think>...</think><answer>(X) ...</answer>` format on synthetic items (random letters)."
-    import random, torch
-    from vlmfaith.data import synthetic_benchmark
-    from vlmfaith.perturb import perturb
-    vlm = load_vlm(str(path), quant=None, dtype="float32")
-    model, tok = vlm.model, vlm.tokenizer
-    items = synthetic_benchmark(48, seed=seed + 1000, size=256)
-    rng, torch_gen = random.Random(seed), torch.manual_seed(seed)
-    eos_id = model.generation_config.eos_token_id
-    eos = tok.convert_ids_to_tokens(eos_id[0] if isinstance(eos_id, (list, tuple)) else eos_id)
-    from vlmfaith.judge import judge_prompt        # only to teach the demo model the judge's reply format
-    def example():
-        it = rng.choice(items)
-        if rng.random() < judge_share:            # a judge request: reply with a verdict line (at random)
-            x, y = rng.choice("ABCD"), rng.choice("ABCD")
-            jp = judge_prompt(it.question, it.options, f"The answer is ({x}).", f"({y})")
-            v = "CONSISTENT" if rng.random() < 0.7 else "INCONSISTENT"
-            return vlm.render(jp), f"VERDICT: {v}" + eos, []
-        p = perturb(it, "base", abstain=rng.random() < 0.2)
-        y = rng.choice(p.letters); x = y if rng.random() < agree else rng.choice(p.letters)
-        tgt = f"<think>I look at the image. The answer is ({x}).</think><answer>({y})</answer>"
-        return vlm.render(p), tgt + eos, vlm.images(p)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr)
-    model.train()
-    for _ in range(steps):
-        ex = [example() for _ in range(batch_size)]
-        x = vlm.encode([a + b for a, b, _ in ex], [im for _, _, im in ex])
-        labels = x["input_ids"].clone(); labels[x["attention_mask"] == 0] = -100
-        for r, (a, b, _) in enumerate(ex):      # learn the target only: mask the prompt (left padding puts it after the pads)
-            n_t = len(tok.encode(b, add_special_tokens=False))
-            labels[r, : labels.shape[1] - n_t] = -100
-        loss = model(**x, labels=labels).loss
-        loss.backward(); opt.step(); opt.zero_grad()
-    model.eval()
-    model.save_pretrained(path)
-    return Path(path)
-
-# %% ../nbs/models.ipynb #1dc71777
-TINY_DEMO_VERSION = "fmt-v2"    # bump when tiny_vlm or teach_format change what they build
-
-def tiny_demo_model(cache=None)->Path:
-    "The cached tiny Qwen2.5-VL taught the answer format (built on first use; VLMFAITH_CACHE or ~/.cache/vlmfaith)."
-    import shutil, tempfile, transformers
-    root = Path(cache or os.environ.get("VLMFAITH_CACHE") or Path.home()/".cache"/"vlmfaith")
-    d = root/f"tiny-qwen2_5_vl-{TINY_DEMO_VERSION}-tf{transformers.__version__}"
-    if (d/"model.safetensors").exists(): return d
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
-    try:
-        teach_format(tiny_vlm(tmp/"m"))
-        try: os.rename(tmp/"m", d)
-        except OSError:
-            if not (d/"model.safetensors").exists(): raise       # else another process won the race: use theirs
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return d

@@ -10,49 +10,36 @@ import json, time, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .store import Store, StoreFile, decoding_key
-from .parse import parse_generation
-from .judge import judge_request, parse_verdict, aggregate_judges, JUDGE_VERSION
+from .store import Store
+from .judge import judge_request, CachedJudge, judge_majority
 from .metrics import outcome_table, summary, survival_auroc
 from .stats import compare
-from .run import ExperimentSpec, DecodingConfig, make_backend, generate_into_store
+from .run import ExperimentSpec, make_backend
 
 # %% auto #0
-__all__ = ['stored_verdicts', 'judge_labels', 'report']
+__all__ = ['judge_labels', 'report']
 
 # %% ../nbs/report.ipynb #5d9ad8f7
-def stored_verdicts(out, decoding:dict|None=None)->dict:
-    "{judge name: {judge prompt key: True/False/None}} from the judge generations stored in OUT/judge (no model loaded)."
-    v = {}
-    for r in Store(Path(out)/"judge").records():
-        if decoding is not None and r.get("decoding") != decoding: continue
-        v.setdefault(r.get("model") or r.get("model_key") or "judge", {})[r["prompt_key"]] = parse_verdict(r.get("text"))
-    return v
-
-def judge_labels(out, records:list, judges:list, *, max_new_tokens:int=512, progress:bool=True, backends:dict|None=None)->tuple:
+def judge_labels(
+    out,                        # the results folder (verdicts are cached in OUT/judge)
+    records:list,               # its store records
+    judges:list,                # the spec's judge `ModelConfig`s
+    *,
+    max_new_tokens:int=512,
+    progress:bool=True,
+    backends:dict|None=None,    # name -> an already loaded judge backend
+)->tuple:
     "({record key: majority label or None}, per-judge DataFrame of labels, agreement or None) for `records`."
-    jstore = Store(Path(out)/"judge")
-    todo = {r["key"]: jp for r in records if (jp := judge_request(r)) is not None}    # record key -> judge Prompt
-    uniq = list({p.key: p for p in todo.values()}.values())
+    requests = [judge_request(r) for r in records]
     labels = pd.DataFrame(index=pd.Index([r["key"] for r in records], name="key"))
-    dec = DecodingConfig(max_new_tokens=max_new_tokens, temperature=0.0, letter_probs=False)
-    dk = decoding_key(max_new_tokens)
     for jc in judges:
-        verdict = stored_verdicts(out, dk).get(jc.name, {})
-        missing = [p for p in uniq if p.key not in verdict]
-        if missing:                              # load the judge only when something is left to judge
-            backend = (backends or {}).get(jc.name) or make_backend(jc)
-            sf = jstore.file(backend.model_key, "consistency")
-            with sf:
-                generate_into_store(backend, missing, sf, jstore.done_keys(backend.model_key, "consistency"), decoding=dec,
-                                    batch_size=jc.batch_size, store=jstore, model_name=jc.name, benchmark="consistency",
-                                    progress=progress)
-            verdict = stored_verdicts(out, dk).get(jc.name, {})
-        labels[jc.name] = pd.array([verdict.get(todo[k].key) if k in todo else None for k in labels.index], dtype="boolean")
-    if labels.shape[1] == 0: return {}, labels, None
-    if labels.shape[1] == 1: return {k: (None if pd.isna(v) else bool(v)) for k, v in labels.iloc[:, 0].items()}, labels, None
-    agg = aggregate_judges(labels)
-    return {k: (None if pd.isna(v) else bool(v)) for k, v in agg.majority.items()}, labels, agg
+        load = lambda jc=jc: (backends or {}).get(jc.name) or make_backend(jc)
+        cj = CachedJudge(load, name=jc.name, cache_dir=Path(out)/"judge", batch_size=jc.batch_size,
+                         max_new_tokens=max_new_tokens, progress=progress)
+        labels[jc.name] = pd.array(cj.verdicts(requests), dtype="boolean")
+        if cj.failed: warnings.warn(f"judge {jc.name}: {cj.failed} judge prompt(s) failed; their labels are NA (asked again next time)")
+    majority, agreement = judge_majority(labels)
+    return majority, labels, agreement
 
 # %% ../nbs/report.ipynb #cd4387e2
 def _md(df:pd.DataFrame, floatfmt=".3f")->str:

@@ -18,7 +18,7 @@ from .data import (MCItem, LETTERS, ItemError, BenchmarkNotAvailable, BenchmarkS
 from .perturb import perturb, augment as augment_prompt, AUGMENT_PROBS, plural, singular, seeded_rng
 from .models import SYSTEM_PROMPT
 from .parse import parse_response, rule_consistent
-from .judge import judge_prompt, judge_consistency, parse_verdict
+from .judge import judge_prompt, judge_consistency, parse_verdict, CachedJudge
 from .store import Store, record_key, decoding_key
 from .run import BenchmarkConfig, DecodingConfig, build_prompts, generate_into_store
 from .metrics import outcome_table, faithful_accuracy, rate, consistency_column
@@ -27,11 +27,11 @@ from .plots import DYNAMICS_COLUMNS, plot_training_dynamics, save_figure
 # %% auto #0
 __all__ = ['REWARD_EXAMPLES', 'EXAMPLE_OPTIONS', 'EXAMPLE_ANSWER', 'format_reward', 'accuracy_reward', 'faithfulness_reward',
            'TRAINING_SETS', 'TRAINING_FIXTURE_FORMS', 'PREFILL_TEMPLATE', 'RECIPES', 'LORA_TARGETS', 'GRPO_DEFAULTS',
-           'TINY_GRPO', 'BASE_RUN', 'completion_text', 'well_formed', 'FormatReward', 'AccuracyReward', 'CachedJudge',
-           'ScriptedJudge', 'FaithfulnessReward', 'reward_table', 'register_training_set', 'load_training_set',
-           'pixmo_options', 'write_training_fixture', 'trl_prompt', 'to_trl_dataset', 'recipe_rewards', 'lora_config',
-           'grpo_config', 'make_grpo_trainer', 'tiny_lora', 'checkpoint_step', 'find_checkpoints', 'load_checkpoint',
-           'dynamics_table', 'sweep_checkpoints', 'tiny_dynamics_demo']
+           'TINY_GRPO', 'BASE_RUN', 'completion_text', 'well_formed', 'FormatReward', 'AccuracyReward', 'ScriptedJudge',
+           'FaithfulnessReward', 'reward_table', 'register_training_set', 'load_training_set', 'pixmo_options',
+           'write_training_fixture', 'trl_prompt', 'to_trl_dataset', 'recipe_rewards', 'lora_config', 'grpo_config',
+           'make_grpo_trainer', 'tiny_lora', 'checkpoint_step', 'find_checkpoints', 'load_checkpoint', 'dynamics_table',
+           'sweep_checkpoints', 'tiny_dynamics_demo']
 
 # %% ../nbs/rl.ipynb #102e1c27
 def completion_text(c)->str:
@@ -110,50 +110,6 @@ class AccuracyReward:
                 for t, o, a in zip(texts, options, answer)]
 
 format_reward, accuracy_reward = FormatReward(), AccuracyReward()
-
-# %% ../nbs/rl.ipynb #44cac108
-class CachedJudge:
-    "An LLM judge of reasoning/answer consistency through any `VLM` backend: batched, cached by judge prompt."
-    def __init__(self,
-                 backend,                   # anything with the `VLM` protocol's `generate` and `model_key`
-                 *,
-                 cache_dir=None,            # a folder: verdicts persist there as a vlmfaith store
-                 batch_size:int=8,          # passed to `backend.generate`
-                 max_new_tokens:int=512,    # room for a reasoning judge; the verdict is one line
-                 **generate_kw):            # further decoding settings (greedy by default)
-        self.backend, self.batch_size, self.max_new_tokens, self.generate_kw = backend, batch_size, max_new_tokens, generate_kw
-        self.cache, self.calls, self.hits, self.judged = {}, 0, 0, 0
-        self._dk = decoding_key(max_new_tokens, 0.0)
-        self._file = Store(cache_dir).file(backend.model_key, "rl-judge") if cache_dir is not None else None
-        if self._file is not None:
-            for _, rec in self._file.records(): self.cache[rec["prompt_key"]] = parse_verdict(rec["text"])
-
-    def __repr__(self): return f"CachedJudge({self.backend.model_key!r}, cached={len(self.cache)}, calls={self.calls})"
-
-    def __call__(self, records:Sequence)->list:
-        "True/False/None per record (mappings with question, options, think, answer_text)."
-        keys, todo = [], {}
-        for r in records:
-            think, ans = str(r.get("think") or ""), str(r.get("answer_text") or "")
-            if not think.strip() or not ans.strip(): keys.append(None); continue
-            k = judge_prompt(r["question"], r["options"], think, ans).key
-            keys.append(k)
-            if k in self.cache: self.hits += 1
-            else: todo.setdefault(k, r)
-        if todo:
-            labels, gens = judge_consistency(self.backend, list(todo.values()), batch_size=self.batch_size,
-                                             max_new_tokens=self.max_new_tokens, return_generations=True, **self.generate_kw)
-            self.calls += 1; self.judged += len(todo)
-            new = []
-            for k, lab, g in zip(todo, labels, gens):
-                if g is None or getattr(g, "error", None): continue          # failures are asked again next time
-                self.cache[k] = lab
-                new.append((record_key(self.backend.model_key, k, self._dk, 0),
-                            dict(prompt_key=k, model_key=self.backend.model_key, decoding=self._dk, text=g.text,
-                                 verdict=lab, created=time.time())))
-            if new and self._file is not None:
-                with self._file as f: f.append(new)
-        return [None if k is None else self.cache.get(k) for k in keys]
 
 # %% ../nbs/rl.ipynb #2af12748
 class ScriptedJudge:
@@ -616,7 +572,7 @@ def make_grpo_trainer(
     "A TRL `GRPOTrainer` for configuration `recipe` (call `.train()` on it)."
     from transformers import AutoConfig, AutoProcessor
     from trl import GRPOTrainer
-    from vlmfaith.models import resolve_model, bnb_config, unquantized_modules, no_video_processors, DEFAULT_MAX_PIXELS, _set_pixel_budget
+    from vlmfaith.models import resolve_model, bnb_config, unquantized_modules, no_video_processors, DEFAULT_MAX_PIXELS, set_pixel_budget
     rec = _recipe(recipe)
     conds = set(train_dataset["condition"]) if "condition" in train_dataset.column_names else set()
     if rec["augment"] and conds <= {"base"}:
@@ -628,7 +584,7 @@ def make_grpo_trainer(
     args = grpo_config(output_dir, seed=seed, dtype=dtype, **(config or {}))
     qc = bnb_config(quant, unquantized_modules(AutoConfig.from_pretrained(spec.hub_id, revision=spec.revision))) if quant else None
     proc = AutoProcessor.from_pretrained(spec.hub_id, revision=spec.revision, padding_side="left", truncation_side="left")
-    _set_pixel_budget(proc, min_pixels, max_pixels or DEFAULT_MAX_PIXELS)
+    set_pixel_budget(proc, min_pixels, max_pixels or DEFAULT_MAX_PIXELS)
     peft_config = lora_config() if lora is True else (lora or None)
     rewards = recipe_rewards(recipe, consistency=consistency, judge=judge, min_think_words=min_think_words)
     trainer = GRPOTrainer(model=spec.hub_id, reward_funcs=rewards, args=args, train_dataset=train_dataset,
@@ -790,7 +746,7 @@ def tiny_dynamics_demo(
     progress:bool=False,
 )->pd.DataFrame:
     "Train the tiny demo model briefly under each recipe and seed, sweep the checkpoints, return the dynamics table."
-    from vlmfaith.models import tiny_demo_model
+    from vlmfaith.demo import tiny_demo_model
     out, base = Path(out), str(tiny_demo_model())
     train_items = [synthetic_item(i, 100, size=128) for i in range(n_train)]
     bench = [BenchmarkConfig("synthetic", limit=n_eval, seed=1)]

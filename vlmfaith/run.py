@@ -6,18 +6,18 @@ Docs: https://vlmfaith.github.io/vlmfaith/run.html.md"""
 
 # %% ../nbs/run.ipynb #58a44238
 from __future__ import annotations
-import argparse, dataclasses, json, os, signal, sys, time, uuid, warnings
+import dataclasses, json, os, signal, sys, time, uuid, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Any, Callable, Sequence
 from .data import load_benchmark, BENCHMARKS, ItemError
 from .perturb import perturb, Prompt, CONDITIONS
-from .store import Store, StoreFile, decoding_key, record_key, write_provenance, environment_info, merge, parse_shard, in_shard
+from .models import CapabilityError
+from .store import Store, StoreFile, GenerationRecord, decoding_key, record_key, write_provenance, environment_info, merge, parse_shard, in_shard
 
 # %% auto #0
 __all__ = ['DEFAULT_CONDITIONS', 'DEFAULT_OUT', 'ModelConfig', 'BenchmarkConfig', 'DecodingConfig', 'ExperimentSpec',
-           'make_backend', 'RunStopped', 'prompt_record', 'generate_into_store', 'build_prompts', 'run', 'default_spec',
-           'main']
+           'make_backend', 'RunStopped', 'generate_into_store', 'build_prompts', 'run', 'default_spec']
 
 # %% ../nbs/run.ipynb #a291b7e2
 @dataclass
@@ -113,7 +113,7 @@ def make_backend(mc:ModelConfig):
     if mc.backend != "hf": raise ValueError(f"model {mc.name!r}: unknown backend {mc.backend!r}; use 'hf' or 'openai'")
     from vlmfaith.models import load_vlm
     if mc.name == "tiny":
-        from vlmfaith.models import tiny_demo_model, TINY_DEMO_VERSION
+        from vlmfaith.demo import tiny_demo_model, TINY_DEMO_VERSION
         return load_vlm(str(tiny_demo_model()), quant=None, dtype="float32", key_id=f"vlmfaith-tiny-{TINY_DEMO_VERSION}", **mc.options)
     return load_vlm(mc.name, quant=mc.quant, dtype=mc.dtype, min_pixels=mc.min_pixels, max_pixels=mc.max_pixels,
                     revision=mc.revision, **mc.options)
@@ -137,14 +137,6 @@ class _StopFlag:
         if self._old is not None: signal.signal(signal.SIGINT, self._old)
 
 def _prompt_len(p:Prompt)->int: return len(p.user_text) + len(p.prefill or "")
-
-def prompt_record(p:Prompt, item=None)->dict:
-    "The prompt's fields that every record of it carries (so scoring needs neither the benchmark nor the images)."
-    return dict(item_id=p.item_id, task=p.task, image_id=(p.meta or {}).get("image_id") or p.item_id, condition=p.label,
-                base_condition=p.condition, template=p.template, claim=getattr(p, "claim", None), answer=p.answer,
-                misleading=p.misleading, abstain=p.abstain, options=list(p.options), user_text=p.user_text,
-                question=item.question if item is not None else (p.meta or {}).get("question"), prefill=p.prefill,
-                prompt_key=p.key, n_images=len(p.images))
 
 def generate_into_store(
     backend,                          # a `VLM`
@@ -174,6 +166,7 @@ def generate_into_store(
         if all(k in done for k in keys): skipped += 1; continue
         todo.append((p, keys))
     todo.sort(key=lambda t: -_prompt_len(t[0]))
+    unable = set()                       # backends (model keys) that said they cannot give letter probabilities
     counts = dict(prompts=len(prompts), skipped=skipped, other_shards=other, generated=0, failed=0)
     from tqdm.auto import tqdm
     bar = tqdm(total=len(todo), desc=f"{model_name or mk[:30]} | {benchmark}", unit="prompt", disable=not progress,
@@ -185,7 +178,7 @@ def generate_into_store(
             if stop is not None and stop.set: raise RunStopped("stopped by Ctrl-C; rerun to resume")
             batch = todo[b0:b0 + batch_size]
             t0 = time.time()
-            results, errors = _run_batch(backend, [p for p, _ in batch], gen_kw, batch_size, decoding.letter_probs)
+            results, errors = _run_batch(backend, [p for p, _ in batch], gen_kw, batch_size, decoding.letter_probs, unable)
             if errors and not results:
                 raise RunStopped(f"every prompt of a batch failed; first error: {errors[0][1]}")
             recs = []
@@ -195,10 +188,8 @@ def generate_into_store(
                         errors.append((p, g.error)); continue
                     k = keys[s]
                     if k in done: continue
-                    r = dict(model=model_name, model_key=mk, benchmark=benchmark, **prompt_record(p), sample=s,
-                             decoding=dk, text=g.text, continuation=g.continuation, finish_reason=g.finish_reason,
-                             prompt_tokens=g.prompt_tokens, completion_tokens=g.completion_tokens, seconds=g.seconds,
-                             letter_probs=lp, run_id=run_id, created=time.time())
+                    r = GenerationRecord.of(p, g, model=model_name, model_key=mk, benchmark=benchmark, sample=s, decoding=dk,
+                                            letter_probs=lp, run_id=run_id).to_dict()
                     if extra: r.update(extra(p))
                     recs.append((k, r))
             sfile.append(recs)
@@ -212,20 +203,20 @@ def generate_into_store(
     finally: bar.close()
     return counts
 
-def _run_batch(backend, prompts, gen_kw, batch_size, letter_probs)->tuple:
+def _run_batch(backend, prompts, gen_kw, batch_size, letter_probs, unable)->tuple:
     "({prompt index: [(Generation, letter_probs dict|None) per sample]}, [(prompt, error)]); retries one by one on failure."
-    try: return _run_prompts(backend, prompts, gen_kw, batch_size, letter_probs), []
+    try: return _run_prompts(backend, prompts, gen_kw, batch_size, letter_probs, unable), []
     except (KeyboardInterrupt, RunStopped): raise
     except Exception as e:
         if len(prompts) == 1: return {}, [(prompts[0], f"{type(e).__name__}: {e}")]
     results, errors = {}, []
     for i, p in enumerate(prompts):
-        r, e = _run_batch(backend, [p], gen_kw, 1, letter_probs)
+        r, e = _run_batch(backend, [p], gen_kw, 1, letter_probs, unable)
         if 0 in r: results[i] = r[0]
         errors += e
     return results, errors
 
-def _run_prompts(backend, prompts, gen_kw, batch_size, letter_probs)->dict:
+def _run_prompts(backend, prompts, gen_kw, batch_size, letter_probs, unable)->dict:
     gens = backend.generate(prompts, batch_size=batch_size, **gen_kw)
     n = gen_kw["n"]
     if len(gens) != len(prompts) * n:
@@ -233,7 +224,7 @@ def _run_prompts(backend, prompts, gen_kw, batch_size, letter_probs)->dict:
     pairs = [(prompts[i // n], g) for i, g in enumerate(gens)]
     lps = [None] * len(gens)
     ok = [i for i, (p, g) in enumerate(pairs) if not g.error and p.options]
-    lp = _letter_probs(backend, [pairs[i] for i in ok], batch_size) if letter_probs and ok else None
+    lp = _letter_probs(backend, [pairs[i] for i in ok], batch_size, unable) if letter_probs and ok else None
     if lp is not None:
         for j, i in enumerate(ok):
             L = lp.letters[j]
@@ -242,16 +233,13 @@ def _run_prompts(backend, prompts, gen_kw, batch_size, letter_probs)->dict:
     for i, (g, l) in enumerate(zip(gens, lps)): out.setdefault(i // n, []).append((g, l))
     return out
 
-def _letter_probs(backend, pairs, batch_size):
-    "The backend's letter probabilities, or None (with one warning) when it cannot give them (e.g. a server without logprobs)."
-    if getattr(backend, "_vlmfaith_no_letter_probs", False): return None
-    import inspect
-    kw = {"batch_size": batch_size} if "batch_size" in inspect.signature(backend.option_probs).parameters else {}
-    try: return backend.option_probs(pairs, **kw)
-    except Exception as e:
-        if type(e).__name__ != "CapabilityError": raise
+def _letter_probs(backend, pairs, batch_size, unable:set):
+    "The backend's letter probabilities, or None (with one warning) when it says it cannot give them (`CapabilityError`)."
+    if backend.model_key in unable: return None
+    try: return backend.option_probs(pairs, batch_size=batch_size)
+    except CapabilityError as e:
         warnings.warn(f"{backend.model_key}: no letter probabilities ({e}); records are stored without them")
-        backend._vlmfaith_no_letter_probs = True
+        unable.add(backend.model_key)
         return None
 
 # %% ../nbs/run.ipynb #444d25a3
@@ -333,98 +321,3 @@ def default_spec(out:str=DEFAULT_OUT)->ExperimentSpec:
                           conditions=list(DEFAULT_CONDITIONS), decoding=DecodingConfig(max_new_tokens=48),
                           judges=[ModelConfig("tiny", quant=None, batch_size=16)], judge_max_new_tokens=12, out=out)
 
-def _spec_from_args(a)->ExperimentSpec:
-    spec = ExperimentSpec.load(a.spec) if a.spec else (default_spec(a.out or DEFAULT_OUT) if not a.model else ExperimentSpec())
-    if a.model:
-        spec.models = [ModelConfig(m, backend=a.backend, quant=None if a.quant in ("none", "None") else a.quant,
-                                   base_url=a.base_url, batch_size=a.batch_size or (16 if m == "tiny" else 8)) for m in a.model]
-    if a.benchmark: spec.benchmarks = [BenchmarkConfig(b, limit=a.limit, path=a.path, seed=a.seed) for b in a.benchmark]
-    elif a.limit is not None:
-        for b in spec.benchmarks: b.limit = a.limit
-    if a.conditions: spec.conditions = [c.strip() for c in a.conditions.split(",") if c.strip()]
-    if a.batch_size:
-        for m in spec.models: m.batch_size = a.batch_size
-    d = spec.decoding
-    for f in ("max_new_tokens", "temperature", "samples"):
-        if getattr(a, f) is not None: setattr(d, f, getattr(a, f))
-    if a.judge: spec.judges = [ModelConfig(j, backend=a.backend, quant=spec.models[0].quant, base_url=a.base_url) for j in a.judge]
-    if a.no_judge: spec.judges = []
-    if a.out: spec.out = a.out
-    spec.__post_init__()
-    return spec
-
-def _parser():
-    p = argparse.ArgumentParser(prog="vlmfaith", description="Robustness and CoT consistency of vision-language models.")
-    sub = p.add_subparsers(dest="cmd")
-    r = sub.add_parser("run", help="run (or resume) an experiment; no arguments: the embedded demo")
-    r.add_argument("spec", nargs="?", help="a YAML or TOML experiment spec")
-    r.add_argument("--model", action="append", help="registry name, hub id or folder ('tiny': smoke-test model); repeatable")
-    r.add_argument("--backend", default="hf", choices=["hf", "openai"])
-    r.add_argument("--quant", default="4bit", help="4bit, 8bit or none (hf backend)")
-    r.add_argument("--base-url", help="OpenAI-compatible server (openai backend)")
-    r.add_argument("--benchmark", action="append", help="benchmark name (see `vlmfaith ls`); repeatable")
-    r.add_argument("--path", help="local copy of the benchmark")
-    r.add_argument("--limit", type=int, help="stratified sample of this many items")
-    r.add_argument("--seed", type=int, default=0, help="benchmark sampling seed")
-    r.add_argument("--conditions", help="comma-separated condition names (name+abstain adds the abstain option)")
-    r.add_argument("--max-new-tokens", type=int); r.add_argument("--temperature", type=float)
-    r.add_argument("--samples", type=int); r.add_argument("--batch-size", type=int)
-    r.add_argument("--judge", action="append", help="LLM judge model for consistency; repeatable")
-    r.add_argument("--no-judge", action="store_true", help="no LLM judge (rule-based consistency only)")
-    r.add_argument("--out", help="results folder")
-    r.add_argument("--shard", help="i/n: run this machine's share of the work")
-    r.add_argument("--no-report", action="store_true", help="do not write the report after the run")
-    r.add_argument("--quiet", action="store_true", help="no progress bars")
-    rp = sub.add_parser("report", help="score a results folder: parse, judge, tables, figures")
-    rp.add_argument("out"); rp.add_argument("--strict", action="store_true", help="count only answers inside <answer>")
-    rp.add_argument("--no-judge", action="store_true"); rp.add_argument("--quiet", action="store_true")
-    m = sub.add_parser("merge", help="join the results folders of several shards")
-    m.add_argument("sources", nargs="+"); m.add_argument("-o", "--out", required=True)
-    ls = sub.add_parser("ls", help="list benchmarks, models and conditions")
-    ls.add_argument("what", nargs="?", choices=["benchmarks", "models", "conditions"])
-    return p
-
-def main(argv=None)->int:
-    "The `vlmfaith` command."
-    a = _parser().parse_args(argv)
-    if a.cmd is None: _parser().print_help(); return 2
-    try:
-        if a.cmd == "ls": return _ls(a.what)
-        if a.cmd == "merge":
-            res = merge(a.sources, a.out); print(f"merged {res['records']} records from {res['sources']} folders into {a.out} ({res['written']} new)"); return 0
-        if a.cmd == "report":
-            from vlmfaith.report import report
-            print(report(a.out, strict=a.strict, judge=not a.no_judge, progress=not a.quiet)); return 0
-        spec = _spec_from_args(a)
-        if any(m.name == "tiny" for m in spec.models):
-            print("vlmfaith: the 'tiny' model has random weights (trained only to emit the answer format): its numbers "
-                  "are a smoke test of the pipeline, not a measurement.", file=sys.stderr)
-        t0 = time.time()
-        res = run(spec, shard=a.shard, progress=not a.quiet)
-        for (m, b), c in res.items():
-            print(f"{m} | {b}: {c['generated']} generated, {c['skipped']} already stored, {c['failed']} failed, "
-                  f"{c['other_shards']} left to other shards")
-        print(f"run finished in {time.time()-t0:.0f}s: {spec.out}")
-        if not a.no_report and parse_shard(a.shard)[1] == 1:
-            from vlmfaith.report import report
-            print(report(spec.out, progress=not a.quiet))
-        return 0
-    except RunStopped as e: print(f"vlmfaith: {e}", file=sys.stderr); return 130
-    except (ValueError, KeyError, ItemError, FileNotFoundError) as e:
-        print(f"vlmfaith: error: {e}", file=sys.stderr); return 1
-
-def _ls(what=None)->int:
-    if what in (None, "benchmarks"):
-        print("benchmarks:")
-        for k, b in BENCHMARKS.items():
-            where = b.hub_id or ("(generated)" if k == "synthetic" else "(published files only: pass --path)")
-            print(f"  {k:24s} {b.name:24s} {where}")
-    if what in (None, "models"):
-        from vlmfaith.models import MODELS
-        print("models:")
-        for k, m in MODELS.items(): print(f"  {k:24s} {m.hub_id}")
-        print("  tiny                     (the tiny smoke-test model, built on the fly)")
-    if what in (None, "conditions"):
-        print("conditions (add +abstain to any for the \"I'm not sure\" option):")
-        for k, c in CONDITIONS.items(): print(f"  {k:26s} {c.description}")
-    return 0

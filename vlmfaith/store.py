@@ -7,13 +7,13 @@ Docs: https://vlmfaith.github.io/vlmfaith/store.html.md"""
 # %% ../nbs/store.ipynb #122f3f2d
 from __future__ import annotations
 import hashlib, json, os, re, time, warnings, zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterable, Iterator
 
 # %% auto #0
-__all__ = ['decoding_key', 'record_key', 'encode_record', 'decode_record', 'StoreError', 'StoreFile', 'parse_shard', 'in_shard',
-           'Store', 'merge', 'environment_info', 'write_provenance']
+__all__ = ['decoding_key', 'record_key', 'GenerationRecord', 'encode_record', 'decode_record', 'StoreError', 'StoreFile',
+           'parse_shard', 'in_shard', 'Store', 'merge', 'environment_info', 'write_provenance']
 
 # %% ../nbs/store.ipynb #32b82f78
 def decoding_key(max_new_tokens:int, temperature:float=0.0, top_p:float=1.0, seed:int|None=0)->dict:
@@ -27,6 +27,72 @@ def record_key(model_key:str, prompt_key:str, decoding:dict, sample:int=0, item:
     "Content hash (hex) of one generation: model, prompt, decoding settings, sample index, and the item it answers."
     s = json.dumps([model_key, prompt_key, decoding, int(sample)] + ([item] if item else []), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(s.encode()).hexdigest()
+
+# %% ../nbs/store.ipynb #9bf67276
+@dataclass
+class GenerationRecord:
+    "One stored generation: what was asked, how it was decoded, and what came back."
+    model: str = ""                    # the model's name in the spec (e.g. "qwen2.5-vl-7b", or a judge's name)
+    model_key: str = ""                # the backend's identity: checkpoint, revision, quantization, prompt format
+    benchmark: str = ""                # canonical benchmark name ("consistency" for judge verdicts)
+    item_id: str = ""                  # the item within its benchmark
+    task: str = "other"                # question type (count, relation, depth, distance, attribute, other)
+    image_id: str = ""                 # items sharing an image share it (clusters in the statistics); "" = the item's own
+    condition: str = ""                # the condition as the outcome table names it, e.g. "wrong_think+abstain"
+    base_condition: str = ""           # the registered condition without "+abstain"
+    template: str|None = None          # the template that produced the injected text
+    claim: str|None = None             # what the injected caption or reasoning asserts
+    answer: str = ""                   # the correct letter
+    misleading: str|None = None        # the wrong letter the perturbation asserts
+    abstain: str|None = None           # the letter of the "I'm not sure" option, when there is one
+    options: list = field(default_factory=list)   # option texts, in letter order
+    user_text: str = ""                # the last user turn's text
+    question: str|None = None          # the question alone (without options or caption), when known
+    prefill: str|None = None           # the assistant text the model continued
+    prompt_key: str = ""               # content hash of the prompt (messages, image bytes, prefill)
+    n_images: int = 0                  # images in the prompt (0 under no_image)
+    sample: int = 0                    # sample index, 0..samples-1
+    decoding: dict = field(default_factory=dict)  # `decoding_key` of the settings
+    text: str = ""                     # prefill + continuation: what the parser reads
+    continuation: str = ""             # the model's own text only
+    finish_reason: str = ""            # "stop" or "length"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0               # wall time attributed to this generation
+    letter_probs: dict|None = None     # {"letters", "probs", "mass"} at the answer-letter position, when read
+    run_id: str = ""                   # the run that wrote it
+    created: float = 0.0               # when it was written (Unix time)
+    key: str = ""                      # the record key (set when read from a store; not part of the stored body)
+    extra: dict = field(default_factory=dict)     # fields this version does not know (kept, written back)
+
+    def __post_init__(self):
+        if not self.image_id: self.image_id = self.item_id
+
+    @classmethod
+    def of(cls, prompt, generation, **fields)->GenerationRecord:
+        "The record of `generation` answering `prompt` (a `Prompt`), with further `fields` (model, benchmark, decoding, ...)."
+        p, g = prompt, generation
+        return cls(**{**dict(item_id=p.item_id, task=p.task, image_id=(p.meta or {}).get("image_id") or p.item_id,
+                             condition=p.label, base_condition=p.condition, template=p.template, claim=p.claim,
+                             answer=p.answer, misleading=p.misleading, abstain=p.abstain, options=list(p.options),
+                             user_text=p.user_text, question=(p.meta or {}).get("question"), prefill=p.prefill,
+                             prompt_key=p.key, n_images=len(p.images), sample=g.sample, text=g.text,
+                             continuation=g.continuation, finish_reason=g.finish_reason, prompt_tokens=g.prompt_tokens,
+                             completion_tokens=g.completion_tokens, seconds=g.seconds, created=time.time()), **fields})
+
+    @classmethod
+    def from_dict(cls, d:dict)->GenerationRecord:
+        "A record read back (a store line's `rec`, with `key` when known); unknown fields go to `extra`."
+        return cls(**{k: v for k, v in d.items() if k in _FIELD_SET},
+                   extra={k: v for k, v in d.items() if k not in _FIELD_SET})
+
+    def to_dict(self)->dict:
+        "The stored body: every field but `key`, with `extra` merged back."
+        d = {f: getattr(self, f) for f in _RECORD_FIELDS if f not in ("key", "extra")}
+        return {**d, **self.extra}
+
+_RECORD_FIELDS = [f.name for f in fields(GenerationRecord)]
+_FIELD_SET = set(_RECORD_FIELDS) - {"extra"}
 
 # %% ../nbs/store.ipynb #5d1f8521
 _PREFIX = b'{"key":"'
