@@ -205,12 +205,14 @@ class CachedJudge:
                  cache_dir=None,            # a folder: verdicts persist there as a vlmfaith store; None: in memory
                  batch_size:int=8,          # passed to `backend.generate`
                  max_new_tokens:int=512,    # room for a reasoning judge; the verdict is one line
+                 flush_every:int=256,       # judge prompts per `generate` call; each call's verdicts are stored at once
                  progress:bool=False,       # a progress bar while judging
                  **generate_kw):            # further decoding settings (greedy by default)
         if name is None:
             if callable(backend) and not hasattr(backend, "generate"): raise ValueError("CachedJudge: a backend factory needs a name")
             name = backend.model_key
         self._backend, self.name, self.batch_size, self.max_new_tokens = backend, name, batch_size, max_new_tokens
+        self.flush_every = max(1, int(flush_every))
         self.progress, self.generate_kw, self.decoding = progress, generate_kw, decoding_key(max_new_tokens, 0.0)
         self.store = Store(cache_dir) if cache_dir is not None else None
         self.cache = dict(stored_verdicts(cache_dir, self.decoding).get(name, {})) if cache_dir is not None else {}
@@ -240,13 +242,13 @@ def verdicts(self:CachedJudge,
 
 @patch
 def _judge(self:CachedJudge, todo:list):
-    "Generate verdicts for `todo` in batches, storing each batch as it finishes."
+    "Generate verdicts for `todo`, `flush_every` prompts per call, storing each call's verdicts as it finishes."
     from tqdm.auto import tqdm
     b = self.backend
     sfile = self.store.file(b.model_key, "consistency") if self.store is not None else None
     with tqdm(total=len(todo), desc=f"judge {self.name}", unit="prompt", disable=not self.progress) as bar:
-        for i in range(0, len(todo), self.batch_size):
-            batch = todo[i:i + self.batch_size]
+        for i in range(0, len(todo), self.flush_every):
+            batch = todo[i:i + self.flush_every]
             gens = b.generate(batch, max_new_tokens=self.max_new_tokens, temperature=0.0, batch_size=self.batch_size,
                               **self.generate_kw)
             if len(gens) != len(batch): raise ValueError(f"backend returned {len(gens)} generations for {len(batch)} judge prompts")
