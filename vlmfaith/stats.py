@@ -43,6 +43,7 @@ class CI(_Result):
     note: str = ""       # degenerate data, fallbacks, clipping: what a reader must know
     def __iter__(self): return iter((self.low, self.high))
 
+# %% ../nbs/stats.ipynb #19d26613
 @dataclass(frozen=True, repr=False)
 class TestResult(_Result):
     "A hypothesis test: statistic, p-value and the method actually used."
@@ -53,6 +54,7 @@ class TestResult(_Result):
     n: int|None = None
     note: str = ""
 
+# %% ../nbs/stats.ipynb #1ea7fc3a
 @dataclass(frozen=True, repr=False)
 class McNemarResult(_Result):
     "McNemar's test on paired booleans; `b` counts pairs with x true and y false, `c` pairs with x false and y true."
@@ -64,6 +66,7 @@ class McNemarResult(_Result):
     n: int
     note: str = ""
 
+# %% ../nbs/stats.ipynb #f2403c78
 @dataclass(frozen=True, repr=False)
 class AdjustedPValues(_Result):
     "P-values adjusted for multiple testing, with the adjustment named."
@@ -73,6 +76,7 @@ class AdjustedPValues(_Result):
     reject: np.ndarray   # adjusted p <= alpha
     n_tests: int         # size of the family (non-NaN inputs)
 
+# %% ../nbs/stats.ipynb #27eb0e29
 @dataclass(frozen=True, repr=False)
 class PowerResult(_Result):
     "Power of (or the number of items needed by) the exact McNemar test."
@@ -701,6 +705,7 @@ def mcnemar_power(
     pw = float(_power_many(np.array([n]), q, _reject_prob(int(n), p_b / q, alpha))[0])
     return PowerResult(int(n), pw, p_b, p_c, alpha, _POWER_METHOD)
 
+# %% ../nbs/stats.ipynb #ef91790f
 def mcnemar_sample_size(
     p_b:float,            # P(x true, y false) per item
     p_c:float,            # P(x false, y true) per item
