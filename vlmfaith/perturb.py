@@ -40,7 +40,9 @@ class Prompt:
     claim: str|None = None         # what the injected caption or CoT asserts, e.g. "two cats"; None when nothing
 
     @property
-    def letters(self)->str: return LETTERS[:len(self.options)]
+    def letters(self)->str:
+        "The option letters, e.g. `'ABC'` for three options."
+        return LETTERS[:len(self.options)]
     @property
     def label(self)->str:
         "The condition as the outcome table names it: `wrong_think`, or `wrong_think+abstain` with abstention."
@@ -50,7 +52,9 @@ class Prompt:
         "The image sources of the messages, in order."
         return [p["image"] for m in self.messages if isinstance(m["content"], list) for p in m["content"] if p.get("type") == "image"]
     @property
-    def key(self)->str: return prompt_key(self)
+    def key(self)->str:
+        "The content hash of what the model sees (`prompt_key`): the identity of a generation's prompt in the store."
+        return prompt_key(self)
     @property
     def user_text(self)->str:
         "The text of the last user turn."
@@ -83,6 +87,7 @@ def image_digest(src)->str:
     _DIGESTS[i] = (weakref.ref(src, lambda r, i=i: _DIGESTS.pop(i, None) if _DIGESTS.get(i, (None,))[0] is r else None), d)
     return d
 
+# %% ../nbs/perturb.ipynb #df2ba622
 def _canon_content(c):
     if isinstance(c, str): return c
     return [{"type": "image", "sha256": image_digest(p["image"])} if p.get("type") == "image" else dict(p) for p in c]
@@ -98,6 +103,7 @@ def format_question(question:str, options:list, caption:str|None=None)->str:
     opts = " ".join(f"({L}) {o}" for L, o in zip(LETTERS, options))
     return " ".join(p for p in (caption, question.strip(), f"Select from the following choices: {opts}") if p)
 
+# %% ../nbs/perturb.ipynb #f5a3cadc
 def user_message(text:str, image=None)->dict:
     "A user turn with the image (if any) as a content part before the text."
     parts = ([{"type": "image", "image": image}] if image is not None else []) + [{"type": "text", "text": text}]
@@ -120,15 +126,17 @@ def seeded_rng(seed:int, *parts)->random.Random:
     h = hashlib.sha256("\x1f".join(map(str, (seed,) + parts)).encode()).digest()
     return random.Random(int.from_bytes(h[:8], "big"))
 
+# %% ../nbs/perturb.ipynb #d74ae2ba
+def _check_answer(item):
+    if item.answer not in item.letters:
+        raise ItemError(f"answer {item.answer!r} is not one of the option letters {item.letters!r}", item.source or None, item.id, "answer")
+
 def wrong_letters(item:MCItem)->str:
     "The letters of `item`'s wrong options."
     _check_answer(item)
     return "".join(L for L in item.letters if L != item.answer)
 
-def _check_answer(item):
-    if item.answer not in item.letters:
-        raise ItemError(f"answer {item.answer!r} is not one of the option letters {item.letters!r}", item.source or None, item.id, "answer")
-
+# %% ../nbs/perturb.ipynb #456dd57f
 def draw_misleading(item:MCItem, seed:int=0, stream:str="misleading")->str:
     "A wrong option's letter of `item`, drawn uniformly with a seeded RNG (never the abstain option)."
     w = wrong_letters(item)
@@ -146,6 +154,7 @@ def number_word(n:int)->str:
     if 20 <= n < 100: return _TENS[n//10 - 2] + ("" if n % 10 == 0 else "-" + _ONES[n % 10])
     return str(n)
 
+# %% ../nbs/perturb.ipynb #1b8d8b07
 _WORD2NUM = {number_word(i): i for i in range(100)} | {"none": 0, "a single": 1, "single": 1}
 
 def parse_number(s:str)->int|None:
@@ -177,6 +186,7 @@ def plural(noun:str)->str:
     if re.search(r"(s|x|z|ch|sh)$", lw): return pre + w + "es"
     return pre + w + "s"
 
+# %% ../nbs/perturb.ipynb #43f26436
 def singular(noun:str)->str:
     "The singular of `noun` (its last word for a phrase): `'bananas'` -> `'banana'`, `'people'` -> `'person'`."
     pre, w = _last(noun); lw = w.lower()
@@ -188,6 +198,7 @@ def singular(noun:str)->str:
     if lw.endswith("s") and not re.search(r"(ss|us|is)$", lw): return pre + w[:-1]
     return noun
 
+# %% ../nbs/perturb.ipynb #4d50f74c
 def is_plural(noun:str)->bool:
     "Whether `noun` (its last word for a phrase) reads as a plural."
     lw = _last(noun)[1].lower()
@@ -392,6 +403,7 @@ def read_statement(question:str, options:tuple, task:str)->list|None:
     else: return None
     return [dict(form=form, option=n, claim=_lc(n)) for n in names]
 
+# %% ../nbs/perturb.ipynb #a64200d8
 def read_generic(question:str, options:tuple, task:str)->list:
     "Facts from the option text alone; always succeeds."
     return [dict(form="generic", option=clean_option(o) or str(o).strip(), claim=clean_option(o) or str(o).strip()) for o in options]
@@ -419,6 +431,7 @@ def option_facts(item:MCItem)->tuple:
     "One dict of facts per option of `item` (`form`, `claim`, `option`, ...), from the first reader that reads it."
     return _facts(item.question, tuple(item.options), item.task)
 
+# %% ../nbs/perturb.ipynb #0bd9457a
 def register_reader(name:str,            # a new name, or an existing one to replace
                     read:Callable,       # (question, options, task) -> list of fact dicts (one per option) or None
                     tasks:tuple|None=None # task types it is tried first for; None: tried for any task
@@ -547,6 +560,7 @@ class Assertion:
     claim: str      # the content asserted, e.g. "two cats"
     form: str       # the template family
 
+# %% ../nbs/perturb.ipynb #7d931ab7
 def assertion(item:MCItem,   # the item
               letter:str,    # the option to assert (the misleading one, or the answer for controls)
               kind:str,      # "caption" or "think"
@@ -574,6 +588,7 @@ class Edit:
     template: str|None = None    # the template id that produced the text
     claim: str|None = None       # the content asserted
 
+# %% ../nbs/perturb.ipynb #0b48abe9
 @dataclass(frozen=True)
 class Condition:
     "A named prompt condition."
@@ -581,6 +596,7 @@ class Condition:
     build: Callable    # (item, seed) -> Edit
     description: str = ""
 
+# %% ../nbs/perturb.ipynb #e9547974
 CONDITIONS = {}
 
 def register_condition(name:str,             # the condition's name, as it appears in the outcome table
@@ -649,6 +665,7 @@ def perturb(item:MCItem,           # the item
     return Prompt(msgs, e.prefill, opts, item.answer, e.misleading, condition, e.template, item.id, ab, item.task,
                   item.source, dict(item.meta), e.claim)
 
+# %% ../nbs/perturb.ipynb #5a6e8d95
 def perturb_all(items, conditions=None, *, seed:int=0, abstain:bool=False)->list:
     "Prompts for every item under every condition (all registered ones by default), item-major."
     conds = list(CONDITIONS) if conditions is None else list(conditions)
