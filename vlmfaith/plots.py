@@ -45,6 +45,7 @@ def condition_order(
         return (c != baseline, i, base if i == len(reg) else "", mod)
     return sorted(dict.fromkeys(conditions), key=key)
 
+# %% ../nbs/plots.ipynb #a617d12f
 def model_colors(models)->dict:
     "Model -> colour of the colour-blind-safe palette, in the given order."
     models = list(dict.fromkeys(models))
@@ -172,6 +173,7 @@ def significance_stars(p:float)->str:
     if p is None or not np.isfinite(p): return ""
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
 
+# %% ../nbs/plots.ipynb #7e74c111
 _POINTS = FuncFormatter(lambda v, _: f"{v*100:+.0f}" if abs(v) > 1e-12 else "0")
 
 @_styled
@@ -485,6 +487,7 @@ def dynamics_summary(
         t["low"], t["high"] = (t["mean"] - q, t["mean"] + q) if band == "ci" else (np.nan, np.nan)
     return t.drop(columns="sd").sort_values(["recipe", "benchmark", "condition", "step"], kind="stable").reset_index(drop=True)
 
+# %% ../nbs/plots.ipynb #2230d9d7
 @_styled
 def plot_training_dynamics(
     dyn:pd.DataFrame,            # the training-dynamics table (`DYNAMICS_COLUMNS`)
@@ -556,6 +559,7 @@ def save_figure(
         fig.savefig(p, dpi=dpi, bbox_inches="tight", metadata={"Date": None} if f == "svg" else None); out.append(p)
     return out
 
+# %% ../nbs/plots.ipynb #4ec51c28
 def report_figures(
     df:pd.DataFrame,                  # the outcome table
     folder,                           # where the files go
