@@ -149,8 +149,7 @@ def wilson_ci(
     note = "all successes: the upper limit is 1" if k == n else "no successes: the lower limit is 0" if k == 0 else ""
     return CI(k / n, float(lo), float(hi), level, "wilson", n=n, note=note)
 
-# %% ../nbs/stats.ipynb #8c901764
-BOOT_METHODS = ("bca", "percentile", "basic")
+# %% ../nbs/stats.ipynb #15eb36d7
 _CHUNK = 1 << 22   # entries per chunk of resampling indices or counts (bounds memory)
 
 def _bincount_rows(draws:np.ndarray, k:int)->np.ndarray:
@@ -214,6 +213,7 @@ def _boot_means(samples, kind, paired, strata, cluster, B, rng):
         return out
     return float(f(mu_hat)), theta_b, jack
 
+# %% ../nbs/stats.ipynb #b05f87d8
 def _index_plan(n, strata, cluster):
     "How to draw item indices: a function (rng, size) -> (size, n) index matrix, or per-resample index lists if ragged."
     if cluster is None:
@@ -290,6 +290,7 @@ def _boot_indexed(samples, statistic, paired, strata, cluster, B, rng):
         return out
     return theta_hat, theta_b, jack, note
 
+# %% ../nbs/stats.ipynb #c793585a
 def _bca_levels(theta_hat, theta_b, jack, alpha):
     "The BCa quantile levels (alpha_1, alpha_2), or None and the reason they are undefined."
     B = theta_b.size
@@ -330,6 +331,9 @@ def _boot_interval(theta_hat, theta_b, method, level, jack):
     lo, hi = np.quantile(theta_b, q)
     if method == "basic": lo, hi = 2 * theta_hat - hi, 2 * theta_hat - lo
     return float(lo), float(hi), used, ""
+
+# %% ../nbs/stats.ipynb #8c901764
+BOOT_METHODS = ("bca", "percentile", "basic")
 
 def bootstrap_ci(
     *arrays,                       # one or more 1-D arrays (paired: equal length, resampled together)
@@ -373,11 +377,7 @@ def bootstrap_ci(
     note = "; ".join(p for p in (" ".join(design), how, note) if p)
     return CI(theta_hat, lo, hi, level, used, n=n if paired else sum(lens), note=note)
 
-# %% ../nbs/stats.ipynb #562798c2
-PAIRED_METHODS = ("newcombe", "tango", "agresti-min", "wald", "t", "bootstrap-percentile", "bootstrap-basic", "bootstrap-bca")
-_BINARY_ONLY = ("newcombe", "tango", "agresti-min")
-PAIRED_DEFAULT = "tango"   # for binary outcomes; chosen by the coverage simulation (see the notebook nbs/stats.ipynb)
-
+# %% ../nbs/stats.ipynb #b8be61f8
 def _paired_cells(x:np.ndarray, y:np.ndarray)->tuple:
     "Cell counts (a, b, c, d) of paired booleans: (1,1), (1,0), (0,1), (0,0)."
     x, y = x.astype(bool), y.astype(bool)
@@ -419,6 +419,7 @@ def _tango(b, c, n, z, iters:int=64):
         L2, R2 = np.where(below, L2, m2), np.where(below, m2, R2)
     return (L + R) / 2, (L2 + R2) / 2
 
+# %% ../nbs/stats.ipynb #78209584
 def _boot_cells(b, c, n, kinds, level, B, rng)->dict:
     "Paired binary bootstrap by cell counts, vectorised over data sets: {kind: (low, high, why BCa fell back or '')}."
     b, c, n = (np.atleast_1d(np.asarray(v, float)) for v in (b, c, n))
@@ -457,6 +458,7 @@ def _boot_cells(b, c, n, kinds, level, B, rng)->dict:
             lo, hi, why = out[kind]; lo[sl], hi[sl], why[sl] = val[:, 0], val[:, 1], w
     return out
 
+# %% ../nbs/stats.ipynb #fd14d01f
 def _paired_cells_ci(a, b, c, d, method, level, n_resamples=10_000, rng=None):
     "Limits (low, high, note) of (c - b)/n for arrays of paired cell counts; the engine of `paired_diff_ci`."
     z = _z(level)
@@ -476,6 +478,13 @@ def _paired_cells_ci(a, b, c, d, method, level, n_resamples=10_000, rng=None):
         lo, hi, note = _boot_cells(b, c, n, (kind,), level, n_resamples, rng if rng is not None else np.random.default_rng(0))[kind]
     else: raise ValueError(f"method must be one of {PAIRED_METHODS}, got {method!r}")
     return lo, hi, note
+
+# %% ../nbs/stats.ipynb #562798c2
+PAIRED_METHODS = ("newcombe", "tango", "agresti-min", "wald", "t", "bootstrap-percentile", "bootstrap-basic", "bootstrap-bca")
+
+_BINARY_ONLY = ("newcombe", "tango", "agresti-min")
+
+PAIRED_DEFAULT = "tango"   # for binary outcomes; chosen by the coverage simulation (see the notebook nbs/stats.ipynb)
 
 def paired_diff_ci(
     x,                          # paired outcomes of the baseline (booleans or numbers), one per item
