@@ -608,11 +608,11 @@ def adjust_pvalues(
 
 # %% ../nbs/stats.ipynb #a37fd305
 def fleiss_kappa(
-    table,                    # items x categories counts of ratings; equal row sums (raters per item)
-    level:float=0.95,         # confidence level of the bootstrap interval
-    n_resamples:int=10_000,   # bootstrap resamples over items
-    seed:int=0,
-)->CI:                        # estimate = Fleiss' kappa, with a percentile bootstrap interval over items
+    table,                   # items x categories counts of ratings; equal row sums (raters per item)
+    level:float=0.95,        # confidence level of the bootstrap interval
+    n_resamples:int=10_000,  # bootstrap resamples over items
+    seed:int=0,              # bootstrap seed
+)->CI:                       # estimate = Fleiss' kappa, with a percentile bootstrap interval over items
     "Fleiss' kappa for items rated into categories by the same number of raters."
     T = np.asarray(table)
     if T.ndim != 2: raise ValueError(f"table must be items x categories (2-D), got shape {T.shape}")
@@ -656,7 +656,7 @@ def auroc(
     level:float=0.95,        # confidence level
     method:str="delong",     # "delong" or "bootstrap" (stratified percentile bootstrap)
     n_resamples:int=10_000,  # bootstrap resamples
-    seed:int=0,
+    seed:int=0,              # bootstrap seed
 )->CI:                       # estimate = AUROC with its interval
     "Area under the ROC curve with a DeLong or bootstrap confidence interval."
     s, l = _vector(scores, "scores"), _binary(labels, "labels").astype(float)
