@@ -314,7 +314,9 @@ def parse_response(
     return Parsed(think, ans, L, tl, status, finished, note, tnote)
 
 # %% ../nbs/parse.ipynb #19e529a6
-def rule_consistent(p:Parsed)->bool|None:
+def rule_consistent(
+    p:Parsed,                # a parsed response
+)->bool|None:
     "Whether the option the reasoning concludes is the answer given; None when either is unknown."
     return None if p.letter is None or p.think_letter is None else p.think_letter == p.letter
 
