@@ -18,7 +18,7 @@ __all__ = ['BOOT_METHODS', 'PAIRED_METHODS', 'PAIRED_DEFAULT', 'MCNEMAR_METHODS'
            'McNemarResult', 'AdjustedPValues', 'PowerResult', 'wilson_ci', 'bootstrap_ci', 'paired_diff_ci', 'mcnemar',
            'cochrans_q', 'adjust_pvalues', 'fleiss_kappa', 'auroc', 'mcnemar_power', 'mcnemar_sample_size', 'compare']
 
-# %% ../nbs/stats.ipynb #d853d191
+# %% ../nbs/stats.ipynb #4afd5f22
 def _fmt(v):
     if isinstance(v, (float, np.floating)): return f"{float(v):.4g}"
     if isinstance(v, np.ndarray): return np.array2string(v, precision=4, threshold=8)
@@ -31,6 +31,7 @@ class _Result:
         parts = [f"{f.name}={_fmt(v)}" for f in fields(self) if (v := getattr(self, f.name)) is not None and not (isinstance(v, str) and not v)]
         return f"{type(self).__name__}({', '.join(parts)})"
 
+# %% ../nbs/stats.ipynb #d853d191
 @dataclass(frozen=True, repr=False)
 class CI(_Result):
     "An estimate with its confidence interval and the method actually used; unpacks as `(low, high)`."
@@ -123,7 +124,7 @@ def _codes(labels, name:str, n:int)->np.ndarray:
     if (codes < 0).any(): raise ValueError(f"{name} has missing labels, the first at position {int(np.flatnonzero(codes < 0)[0])}")
     return codes
 
-# %% ../nbs/stats.ipynb #211d0c89
+# %% ../nbs/stats.ipynb #0b5b6a72
 def _wilson(k, n, z):
     "Vectorised Wilson limits for k successes in n trials."
     k, n = np.asarray(k, float), np.asarray(n, float)
@@ -132,6 +133,7 @@ def _wilson(k, n, z):
     half = z * np.sqrt(k * (n - k) / n + z2 / 4) / (n + z2)
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
+# %% ../nbs/stats.ipynb #211d0c89
 def wilson_ci(
     k:int,             # successes (e.g. correct answers)
     n:int,             # trials (items)
@@ -527,9 +529,7 @@ def paired_diff_ci(
     q = sst.t.ppf(0.5 + level / 2, n - 1) if method == "t" else _z(level)
     return CI(float(e), float(e - q * s / math.sqrt(n)), float(e + q * s / math.sqrt(n)), level, method, n=n)
 
-# %% ../nbs/stats.ipynb #03cb8a1b
-MCNEMAR_METHODS = ("exact", "midp", "chi2", "chi2_cc")
-
+# %% ../nbs/stats.ipynb #9e075181
 def _mcnemar_bc(b:int, c:int, method:str)->tuple:
     "(statistic, p-value) of McNemar's test from the discordant counts."
     if method not in MCNEMAR_METHODS: raise ValueError(f"method must be one of {MCNEMAR_METHODS}, got {method!r}")
@@ -547,6 +547,9 @@ def _binary(a, name:str)->np.ndarray:
         bad = v[(v != 0) & (v != 1)][0]
         raise ValueError(f"{name} must be booleans (or 0/1), got the value {float(bad):g}")
     return v.astype(bool)
+
+# %% ../nbs/stats.ipynb #03cb8a1b
+MCNEMAR_METHODS = ("exact", "midp", "chi2", "chi2_cc")
 
 def mcnemar(
     x,                    # paired booleans of the baseline, one per item
@@ -580,9 +583,7 @@ def cochrans_q(
     q = (k - 1) * (k * (C ** 2).sum() - T ** 2) / den
     return TestResult(float(q), float(sst.chi2.sf(q, k - 1)), "cochran-q", df=k - 1, n=n)
 
-# %% ../nbs/stats.ipynb #e16d8586
-ADJUST_METHODS = {"holm": "holm", "bh": "fdr_bh", "bonferroni": "bonferroni"}   # ours -> statsmodels' name
-
+# %% ../nbs/stats.ipynb #dbea8e37
 def _adjust(p:np.ndarray, method:str)->np.ndarray:
     "Adjusted p-values of a family without NaN (step-down Holm, step-up Benjamini-Hochberg, Bonferroni)."
     m = p.size
@@ -591,6 +592,9 @@ def _adjust(p:np.ndarray, method:str)->np.ndarray:
     if method == "holm": adj[o] = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * ps))
     else: adj[o] = np.minimum(1.0, np.minimum.accumulate((ps * m / np.arange(1, m + 1))[::-1])[::-1])
     return adj
+
+# %% ../nbs/stats.ipynb #e16d8586
+ADJUST_METHODS = {"holm": "holm", "bh": "fdr_bh", "bonferroni": "bonferroni"}   # ours -> statsmodels' name
 
 def adjust_pvalues(
     p,                   # p-values (NaN = no test; left out of the family)
@@ -644,12 +648,13 @@ def fleiss_kappa(
     low, high, used, note = _boot_interval(est, theta_b, "percentile", level, None)
     return CI(est, low, high, level, "fleiss; bootstrap-" + used + " over items", n=N, note=note)
 
-# %% ../nbs/stats.ipynb #4ab76094
+# %% ../nbs/stats.ipynb #6837f3a0
 def _auc_rows(s, l, axis=-1):
     "AUROC of each row of scores `s` against 0/1 labels `l` (vectorised Mann-Whitney)."
     R = sst.rankdata(s, axis=axis); n1 = l.sum(axis); n0 = l.shape[axis] - n1
     with np.errstate(divide="ignore", invalid="ignore"): return ((R * l).sum(axis) - n1 * (n1 + 1) / 2) / (n1 * n0)
 
+# %% ../nbs/stats.ipynb #4ab76094
 def auroc(
     scores,                  # a score per item; higher = more likely positive
     labels,                  # booleans (or 0/1): the true class
@@ -678,7 +683,7 @@ def auroc(
            "clipped to [0, 1]" if lo < 0 or hi > 1 else ""
     return CI(est, max(lo, 0.0), min(hi, 1.0), level, "delong", n=len(s), note=note)
 
-# %% ../nbs/stats.ipynb #53705462
+# %% ../nbs/stats.ipynb #6d2d63e3
 def _reject_prob(m_max:int, pi:float, alpha:float)->np.ndarray:
     "P(exact McNemar rejects | m discordant pairs), m = 0..m_max, when a discordant pair is of type b with prob. pi."
     m = np.arange(m_max + 1)
@@ -700,6 +705,7 @@ def _check_pb_pc(p_b, p_c, alpha):
 
 _POWER_METHOD = "exact McNemar (binomial test of b given b + c; b + c ~ Binomial(n, p_b + p_c))"
 
+# %% ../nbs/stats.ipynb #53705462
 def mcnemar_power(
     n:int,               # paired items
     p_b:float,           # P(x true, y false) per item, e.g. correct -> wrong
@@ -746,7 +752,7 @@ def mcnemar_sample_size(
     note = f"power dips below {power} again at some n above {first}; from n_stable = {stable} it stays above" if stable > first else ""
     return PowerResult(first, float(p[0]), p_b, p_c, alpha, _POWER_METHOD, target=power, n_stable=stable, note=note)
 
-# %% ../nbs/stats.ipynb #86c10059
+# %% ../nbs/stats.ipynb #a858d42a
 _KEYS = ["model", "benchmark", "item_id", "sample"]
 
 def _bool_metric(s:pd.Series, name:str)->np.ndarray:
@@ -756,6 +762,7 @@ def _bool_metric(s:pd.Series, name:str)->np.ndarray:
         raise ValueError(f"column {name!r} must be boolean (True/False, NA allowed); got values like {s.dropna().iloc[:3].tolist()}") from None
     return b.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
+# %% ../nbs/stats.ipynb #86c10059
 def compare(
     outcomes:pd.DataFrame,       # the outcome table: model, benchmark, item_id, sample, condition and the metric
     baseline:str="base",         # the condition every other condition is compared with
