@@ -89,11 +89,12 @@ def image_digest(
     _DIGESTS[i] = (weakref.ref(src, lambda r, i=i: _DIGESTS.pop(i, None) if _DIGESTS.get(i, (None,))[0] is r else None), d)
     return d
 
-# %% ../nbs/perturb.ipynb #df2ba622
+# %% ../nbs/perturb.ipynb #836e5020
 def _canon_content(c):
     if isinstance(c, str): return c
     return [{"type": "image", "sha256": image_digest(p["image"])} if p.get("type") == "image" else dict(p) for p in c]
 
+# %% ../nbs/perturb.ipynb #df2ba622
 def prompt_key(
     p:Prompt,                # the prompt
 )->str:
@@ -143,11 +144,12 @@ def seeded_rng(
     h = hashlib.sha256("\x1f".join(map(str, (seed,) + parts)).encode()).digest()
     return random.Random(int.from_bytes(h[:8], "big"))
 
-# %% ../nbs/perturb.ipynb #d74ae2ba
+# %% ../nbs/perturb.ipynb #8d6b2a98
 def _check_answer(item):
     if item.answer not in item.letters:
         raise ItemError(f"answer {item.answer!r} is not one of the option letters {item.letters!r}", item.source or None, item.id, "answer")
 
+# %% ../nbs/perturb.ipynb #d74ae2ba
 def wrong_letters(
     item:MCItem,             # the item
 )->str:
@@ -190,7 +192,7 @@ def parse_number(
     if s.isdigit(): return int(s)
     return _WORD2NUM.get(s.replace(" ", "-") if s.replace(" ", "-") in _WORD2NUM else s)
 
-# %% ../nbs/perturb.ipynb #f8f7ec3f
+# %% ../nbs/perturb.ipynb #aba0337c
 _IRREG = dict(person="people", man="men", woman="women", child="children", mouse="mice", foot="feet", tooth="teeth",
               goose="geese", ox="oxen", knife="knives", wife="wives", life="lives", leaf="leaves", loaf="loaves",
               shelf="shelves", wolf="wolves", half="halves", calf="calves", scarf="scarves", thief="thieves",
@@ -203,6 +205,7 @@ _IES_KEEP = set("movie cookie pie tie zombie selfie brownie hoodie calorie rooki
 
 def _last(phrase): i = phrase.rfind(" "); return phrase[:i+1], phrase[i+1:]
 
+# %% ../nbs/perturb.ipynb #f8f7ec3f
 def plural(
     noun:str,                # a noun, or a phrase ending in one
 )->str:
@@ -237,7 +240,7 @@ def is_plural(
     lw = _last(noun)[1].lower()
     return lw in _IRREG_S or lw in {"scissors", "pants", "jeans", "shorts", "trousers", "binoculars"} or (singular(lw) != lw and lw not in _SAME)
 
-# %% ../nbs/perturb.ipynb #9258f3e9
+# %% ../nbs/perturb.ipynb #66623fd3
 def clean_option(
     text:str,                # an option text as the benchmark writes it
 )->str:
@@ -245,6 +248,7 @@ def clean_option(
     t = re.sub(r"^\s*\(?[A-Z]\)\s*|^\s*[A-Z][.:]\s+", "", str(text)).strip()
     return t[:-1].rstrip() if t.endswith(".") else t
 
+# %% ../nbs/perturb.ipynb #9258f3e9
 def _lc(s):
     "Lower-case the first letter unless the first word is an acronym or 'I'."
     if not s or re.match(r"^(I\b|[A-Z]{2})", s): return s
@@ -312,7 +316,7 @@ def read_count(
                         be="is" if n == 1 else "are", things=f"{word} {nn}", claim=f"{word} {nn}"))
     return out
 
-# %% ../nbs/perturb.ipynb #febb2690
+# %% ../nbs/perturb.ipynb #21ab07e5
 _DIRS = {"left": "to the left of", "right": "to the right of", "above": "above", "below": "below", "over": "above",
          "under": "under", "beneath": "beneath", "front": "in front of", "behind": "behind", "on top": "on top of",
          "top": "on top of", "bottom": "below", "next to": "next to", "inside": "inside", "outside": "outside",
@@ -327,6 +331,7 @@ def _direction(o):
     k = re.sub(r"^(to|on|at|in) (the )?|( hand)? side( of)?$| of$", "", clean_option(o).lower()).strip()
     return _DIRS.get(k)
 
+# %% ../nbs/perturb.ipynb #febb2690
 def read_relation(
     question:str,            # the item's question
     options:tuple,           # its option texts
@@ -352,7 +357,7 @@ def read_relation(
                      claim=f"the {s} of {x} {m.group('v').lower()} {p}") for o, s in zip(options, sides)]
     return None
 
-# %% ../nbs/perturb.ipynb #ee881dea
+# %% ../nbs/perturb.ipynb #47314067
 _WHICH_Q = re.compile(r"\bwhich (?:(?P<n>[\w-]+(?: of (?:the|these) (?:\w+ )?\w+)?) )?(?P<v>is|are|has|have|appears?|seems?|looks?|sits?|stands?) "
                       r"(?P<p>[^,]+?)\s*(?:,.*)?$", re.I)
 _NOT_OBJECT = set("yes no left right above below front behind true false none".split())
@@ -365,6 +370,7 @@ def _agree(verb, plural_subject):
     if v in ("are", "have", "were"): return {"are": "is", "have": "has", "were": "was"}[v]
     return v if v.endswith("s") else v + "s"
 
+# %% ../nbs/perturb.ipynb #ee881dea
 def read_which(
     question:str,            # the item's question
     options:tuple,           # its option texts
@@ -410,7 +416,7 @@ def read_attribute(
     return [dict(form="attribute", option=clean_option(o), attr=attr, obj=obj, value=v, claim=c)
             for o, v, c in zip(options, vals, claims)]
 
-# %% ../nbs/perturb.ipynb #dba6ae20
+# %% ../nbs/perturb.ipynb #8d232a87
 _DET = set("the a an this that these those his her their its my".split())
 _STARTERS = set("to on in at above below under over behind beneath inside outside near next between beside among "
                 "closer farther further nearer higher lower larger bigger smaller taller shorter longer wider heavier "
@@ -418,6 +424,7 @@ _STARTERS = set("to on in at above below under over behind beneath inside outsid
 
 def _yes_no(o): return {"yes": True, "no": False}.get(clean_option(o).lower())
 
+# %% ../nbs/perturb.ipynb #dba6ae20
 def read_yesno(
     question:str,            # the item's question
     options:tuple,           # its option texts
@@ -471,11 +478,7 @@ def read_generic(
     "Facts from the option text alone; always succeeds."
     return [dict(form="generic", option=clean_option(o) or str(o).strip(), claim=clean_option(o) or str(o).strip()) for o in options]
 
-# %% ../nbs/perturb.ipynb #6c1ce542
-READERS = {"count": (read_count, ("count",)), "relation": (read_relation, ("relation",)),
-           "which": (read_which, ("depth", "distance", "relation")), "attribute": (read_attribute, ("attribute",)),
-           "yesno": (read_yesno, None), "statement": (read_statement, None)}
-
+# %% ../nbs/perturb.ipynb #9973e93e
 def _order(task):
     own = [n for n, (_, ts) in READERS.items() if ts and task in ts]
     return own + [n for n in READERS if n not in own]
@@ -489,6 +492,11 @@ def _facts(question, options, task):
             raise ValueError(f"reader {name!r} must give one fact dict with 'form' and 'claim' per option")
         if len({f["claim"].lower() for f in fs}) == len(fs): return tuple(fs)
     return tuple(read_generic(question, options, task))
+
+# %% ../nbs/perturb.ipynb #6c1ce542
+READERS = {"count": (read_count, ("count",)), "relation": (read_relation, ("relation",)),
+           "which": (read_which, ("depth", "distance", "relation")), "attribute": (read_attribute, ("attribute",)),
+           "yesno": (read_yesno, None), "statement": (read_statement, None)}
 
 def option_facts(
     item:MCItem,             # the item
