@@ -137,11 +137,12 @@ def _wilson(k, n, level):
 
 _PCT = PercentFormatter(1.0, decimals=0)
 
-# %% ../nbs/plots.ipynb #1b70a661
+# %% ../nbs/plots.ipynb #278f023a
 def _tidy(t:pd.DataFrame, ms, cs, value)->np.ndarray:
     "t[value] as a models x conditions array (NaN where a model lacks a condition)."
     return t.pivot_table(index="model", columns="condition", values=value, aggfunc="first", dropna=False).reindex(index=ms, columns=cs).to_numpy(float)
 
+# %% ../nbs/plots.ipynb #1b70a661
 @_styled
 def plot_accuracy(
     df:pd.DataFrame,         # the outcome table
@@ -230,19 +231,22 @@ def plot_drop(
     fig.compare = cmp                      # the table behind the figure
     return fig
 
-# %% ../nbs/plots.ipynb #d5608c97
-QUADRANT_COLORS = dict(zip(QUADRANTS, [sns.color_palette(PALETTE)[i] for i in (2, 9, 3, 1, 7)]))
-QUADRANT_LABELS = {"consistent_correct": "consistent, correct", "inconsistent_correct": "inconsistent, correct",
-                   "consistent_incorrect": "consistent, wrong", "inconsistent_incorrect": "inconsistent, wrong",
-                   "undetermined": "undetermined"}
-
+# %% ../nbs/plots.ipynb #1dd90db0
 def _model_panels(rows, ms, bs):
     "(benchmark, model) pairs that have rows, benchmark-major."
     have = set(map(tuple, rows[["benchmark", "model"]].drop_duplicates().to_numpy()))
     return [(b, m) for b in bs for m in ms if (b, m) in have]
 
 def _panel_title(b, m, bs): return m if len(bs) == 1 else f"{m} | {b}"
+
 def _light(c): return tuple(0.55 + 0.45*np.asarray(c, float))
+
+# %% ../nbs/plots.ipynb #d5608c97
+QUADRANT_COLORS = dict(zip(QUADRANTS, [sns.color_palette(PALETTE)[i] for i in (2, 9, 3, 1, 7)]))
+
+QUADRANT_LABELS = {"consistent_correct": "consistent, correct", "inconsistent_correct": "inconsistent, correct",
+                   "consistent_incorrect": "consistent, wrong", "inconsistent_incorrect": "inconsistent, wrong",
+                   "undetermined": "undetermined"}
 
 @_styled
 def plot_quadrants(
@@ -372,13 +376,14 @@ def roc_curve(
     tp, fp = np.cumsum(l)[last], np.cumsum(~l)[last]
     return np.r_[0, fp / n0], np.r_[0, tp / n1], np.r_[np.inf, s[last]]
 
-# %% ../nbs/plots.ipynb #2e62aa77
-SCORE_LABELS = {"p_correct": "P(correct)", "neg_entropy": "-entropy"}
-
+# %% ../nbs/plots.ipynb #a93dd0aa
 def _survival_data(df, baseline, population):
     "Non-baseline rows joined to their baseline P(correct) and entropy (as `metrics.survival_auroc`)."
     pr = paired(df, baseline, cols=("correct", "p_correct", "entropy"))
     return pr[pr.correct_base] if population == "base_correct" else pr
+
+# %% ../nbs/plots.ipynb #2e62aa77
+SCORE_LABELS = {"p_correct": "P(correct)", "neg_entropy": "-entropy"}
 
 @_styled
 def plot_roc(
