@@ -265,7 +265,7 @@ def _split(text:str)->_Split:
         else: blocks.append((rest[m.end():], False)); break
     return _Split(think, blocks, "" if blocks else _TAG.sub("\n", rest).strip(), "tagged")
 
-# %% ../nbs/parse.ipynb #f6466586
+# %% ../nbs/parse.ipynb #23782e84
 def _read_blocks(blocks:list, forms:list, letters:str, finished:bool)->tuple:
     "Read the `<answer>` blocks: (letter, status, note)."
     res = [(_resolve(b, forms, letters, explicit_only=not (closed or finished)), closed) for b, closed in blocks]
@@ -278,6 +278,7 @@ def _read_blocks(blocks:list, forms:list, letters:str, finished:bool)->tuple:
     if got: return got[0], "ok" if complete else "truncated", f"{where}: " + next(r[2] for r, _ in res if r[0])
     return None, "no_answer" if complete else "truncated", f"{where}: " + res[-1][0][2]
 
+# %% ../nbs/parse.ipynb #f6466586
 def parse_response(
     text:str,              # the full response: prefill + continuation
     options:list,          # the prompt's option texts (with the abstain option, if any)
@@ -314,15 +315,18 @@ def parse_response(
     return Parsed(think, ans, L, tl, status, finished, note, tnote)
 
 # %% ../nbs/parse.ipynb #19e529a6
-def rule_consistent(p:Parsed)->bool|None:
+def rule_consistent(
+    p:Parsed,                # a parsed response
+)->bool|None:
     "Whether the option the reasoning concludes is the answer given; None when either is unknown."
     return None if p.letter is None or p.think_letter is None else p.think_letter == p.letter
 
-# %% ../nbs/parse.ipynb #7a75b824
+# %% ../nbs/parse.ipynb #ead1a7e2
 def _get(o, name:str, default=None):
     "Field `name` of an object or a mapping."
     return o.get(name, default) if isinstance(o, dict) else getattr(o, name, default)
 
+# %% ../nbs/parse.ipynb #7a75b824
 def parse_generation(
     gen,                   # a `Generation`, or a store record with `text` and `finish_reason`
     prompt,                # the `Prompt` it answers, or its option texts

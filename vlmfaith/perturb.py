@@ -40,7 +40,9 @@ class Prompt:
     claim: str|None = None         # what the injected caption or CoT asserts, e.g. "two cats"; None when nothing
 
     @property
-    def letters(self)->str: return LETTERS[:len(self.options)]
+    def letters(self)->str:
+        "The option letters, e.g. `'ABC'` for three options."
+        return LETTERS[:len(self.options)]
     @property
     def label(self)->str:
         "The condition as the outcome table names it: `wrong_think`, or `wrong_think+abstain` with abstention."
@@ -50,7 +52,9 @@ class Prompt:
         "The image sources of the messages, in order."
         return [p["image"] for m in self.messages if isinstance(m["content"], list) for p in m["content"] if p.get("type") == "image"]
     @property
-    def key(self)->str: return prompt_key(self)
+    def key(self)->str:
+        "The content hash of what the model sees (`prompt_key`): the identity of a generation's prompt in the store."
+        return prompt_key(self)
     @property
     def user_text(self)->str:
         "The text of the last user turn."
@@ -73,7 +77,9 @@ class Prompt:
 _DIGESTS: dict = {}   # id(decoded image) -> (weakref, digest): PNG-encoding is slow and one image serves many prompts;
                       # PIL images cannot be dict keys (they define __eq__), hence ids guarded by weak references
 
-def image_digest(src)->str:
+def image_digest(
+    src,                     # an image source: a path, bytes or a decoded PIL image
+)->str:
     "SHA-256 (hex) of an image source's identifying bytes (see `image_bytes`), cached per decoded image object."
     from PIL import Image
     if not isinstance(src, Image.Image): return hashlib.sha256(image_bytes(src)).hexdigest()
@@ -83,22 +89,34 @@ def image_digest(src)->str:
     _DIGESTS[i] = (weakref.ref(src, lambda r, i=i: _DIGESTS.pop(i, None) if _DIGESTS.get(i, (None,))[0] is r else None), d)
     return d
 
+# %% ../nbs/perturb.ipynb #836e5020
 def _canon_content(c):
     if isinstance(c, str): return c
     return [{"type": "image", "sha256": image_digest(p["image"])} if p.get("type") == "image" else dict(p) for p in c]
 
-def prompt_key(p:Prompt)->str:
+# %% ../nbs/perturb.ipynb #df2ba622
+def prompt_key(
+    p:Prompt,                # the prompt
+)->str:
     "Content hash (hex) of the messages, image bytes and prefill of `p`."
     canon = {"messages": [{"role": m["role"], "content": _canon_content(m["content"])} for m in p.messages], "prefill": p.prefill}
     return hashlib.sha256(json.dumps(canon, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 # %% ../nbs/perturb.ipynb #de72b035
-def format_question(question:str, options:list, caption:str|None=None)->str:
+def format_question(
+    question:str,            # the question as the benchmark asks it
+    options:list,            # the option texts, lettered in order
+    caption:str|None=None,   # text before the question (a caption), or None
+)->str:
     "The user text: optional caption, the question, and the lettered options."
     opts = " ".join(f"({L}) {o}" for L, o in zip(LETTERS, options))
     return " ".join(p for p in (caption, question.strip(), f"Select from the following choices: {opts}") if p)
 
-def user_message(text:str, image=None)->dict:
+# %% ../nbs/perturb.ipynb #f5a3cadc
+def user_message(
+    text:str,                # the user text
+    image=None,              # the image source, or None for a text-only turn
+)->dict:
     "A user turn with the image (if any) as a content part before the text."
     parts = ([{"type": "image", "image": image}] if image is not None else []) + [{"type": "text", "text": text}]
     return {"role": "user", "content": parts}
@@ -109,27 +127,42 @@ BUT_I_THINK = "but I think"
 COULD_BE_WRONG = "but I could be wrong"
 ABSTAIN_OPTION = "I'm not sure"
 
-def hedge(text:str, tail:str)->str:
+def hedge(
+    text:str,                # a caption or chain of thought
+    tail:str,                # the hedge, e.g. `BUT_I_THINK`
+)->str:
     "`text` with its final full stop turned into a comma, then `tail`: `'Two cats.'` -> `'Two cats, but I think'`."
     t = text.rstrip()
     return f"{t[:-1] if t.endswith('.') else t}, {tail}"
 
 # %% ../nbs/perturb.ipynb #3fe29673
-def seeded_rng(seed:int, *parts)->random.Random:
+def seeded_rng(
+    seed:int,                # the run's seed
+    *parts,                  # what else the draw depends on (source, item id, stream)
+)->random.Random:
     "A `random.Random` seeded from `seed` and `parts` via SHA-256: stable across processes, unlike `hash`."
     h = hashlib.sha256("\x1f".join(map(str, (seed,) + parts)).encode()).digest()
     return random.Random(int.from_bytes(h[:8], "big"))
 
-def wrong_letters(item:MCItem)->str:
-    "The letters of `item`'s wrong options."
-    _check_answer(item)
-    return "".join(L for L in item.letters if L != item.answer)
-
+# %% ../nbs/perturb.ipynb #8d6b2a98
 def _check_answer(item):
     if item.answer not in item.letters:
         raise ItemError(f"answer {item.answer!r} is not one of the option letters {item.letters!r}", item.source or None, item.id, "answer")
 
-def draw_misleading(item:MCItem, seed:int=0, stream:str="misleading")->str:
+# %% ../nbs/perturb.ipynb #d74ae2ba
+def wrong_letters(
+    item:MCItem,             # the item
+)->str:
+    "The letters of `item`'s wrong options."
+    _check_answer(item)
+    return "".join(L for L in item.letters if L != item.answer)
+
+# %% ../nbs/perturb.ipynb #456dd57f
+def draw_misleading(
+    item:MCItem,             # the item
+    seed:int=0,              # the run's seed
+    stream:str="misleading", # names an independent draw for the same item
+)->str:
     "A wrong option's letter of `item`, drawn uniformly with a seeded RNG (never the abstain option)."
     w = wrong_letters(item)
     if not w: raise ItemError("has no wrong option to assert", item.source or None, item.id, "options")
@@ -140,21 +173,26 @@ _ONES = ("zero one two three four five six seven eight nine ten eleven twelve th
          "seventeen eighteen nineteen").split()
 _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 
-def number_word(n:int)->str:
+def number_word(
+    n:int,                   # a whole number
+)->str:
     "`n` in words for 0-99 (`21` -> `'twenty-one'`), digits otherwise."
     if 0 <= n < 20: return _ONES[n]
     if 20 <= n < 100: return _TENS[n//10 - 2] + ("" if n % 10 == 0 else "-" + _ONES[n % 10])
     return str(n)
 
+# %% ../nbs/perturb.ipynb #1b8d8b07
 _WORD2NUM = {number_word(i): i for i in range(100)} | {"none": 0, "a single": 1, "single": 1}
 
-def parse_number(s:str)->int|None:
+def parse_number(
+    s:str,                   # a number in digits or words
+)->int|None:
     "The whole number `s` spells (`'3'`, `'three'`, `'twenty-one'`, `'none'`), else None."
     s = s.strip().lower().replace(",", "")
     if s.isdigit(): return int(s)
     return _WORD2NUM.get(s.replace(" ", "-") if s.replace(" ", "-") in _WORD2NUM else s)
 
-# %% ../nbs/perturb.ipynb #f8f7ec3f
+# %% ../nbs/perturb.ipynb #aba0337c
 _IRREG = dict(person="people", man="men", woman="women", child="children", mouse="mice", foot="feet", tooth="teeth",
               goose="geese", ox="oxen", knife="knives", wife="wives", life="lives", leaf="leaves", loaf="loaves",
               shelf="shelves", wolf="wolves", half="halves", calf="calves", scarf="scarves", thief="thieves",
@@ -167,7 +205,10 @@ _IES_KEEP = set("movie cookie pie tie zombie selfie brownie hoodie calorie rooki
 
 def _last(phrase): i = phrase.rfind(" "); return phrase[:i+1], phrase[i+1:]
 
-def plural(noun:str)->str:
+# %% ../nbs/perturb.ipynb #f8f7ec3f
+def plural(
+    noun:str,                # a noun, or a phrase ending in one
+)->str:
     "The plural of `noun` (its last word for a phrase): `'red bus'` -> `'red buses'`."
     pre, w = _last(noun); lw = w.lower()
     if lw in _SAME or lw in _IRREG_S: return noun
@@ -177,7 +218,10 @@ def plural(noun:str)->str:
     if re.search(r"(s|x|z|ch|sh)$", lw): return pre + w + "es"
     return pre + w + "s"
 
-def singular(noun:str)->str:
+# %% ../nbs/perturb.ipynb #43f26436
+def singular(
+    noun:str,                # a noun, or a phrase ending in one
+)->str:
     "The singular of `noun` (its last word for a phrase): `'bananas'` -> `'banana'`, `'people'` -> `'person'`."
     pre, w = _last(noun); lw = w.lower()
     if lw in _SAME or lw in _IRREG: return noun
@@ -188,17 +232,23 @@ def singular(noun:str)->str:
     if lw.endswith("s") and not re.search(r"(ss|us|is)$", lw): return pre + w[:-1]
     return noun
 
-def is_plural(noun:str)->bool:
+# %% ../nbs/perturb.ipynb #4d50f74c
+def is_plural(
+    noun:str,                # a noun, or a phrase ending in one
+)->bool:
     "Whether `noun` (its last word for a phrase) reads as a plural."
     lw = _last(noun)[1].lower()
     return lw in _IRREG_S or lw in {"scissors", "pants", "jeans", "shorts", "trousers", "binoculars"} or (singular(lw) != lw and lw not in _SAME)
 
-# %% ../nbs/perturb.ipynb #9258f3e9
-def clean_option(text:str)->str:
+# %% ../nbs/perturb.ipynb #66623fd3
+def clean_option(
+    text:str,                # an option text as the benchmark writes it
+)->str:
     "Option text without a leading letter (`'(B) white boat'` -> `'white boat'`), outer spaces and a final full stop."
     t = re.sub(r"^\s*\(?[A-Z]\)\s*|^\s*[A-Z][.:]\s+", "", str(text)).strip()
     return t[:-1].rstrip() if t.endswith(".") else t
 
+# %% ../nbs/perturb.ipynb #9258f3e9
 def _lc(s):
     "Lower-case the first letter unless the first word is an acronym or 'I'."
     if not s or re.match(r"^(I\b|[A-Z]{2})", s): return s
@@ -240,7 +290,11 @@ _COUNT_Q = re.compile(r"\bhow many ([a-z][a-z'\- ]*?)(?=\s+(?:are|is|were|was|ca
 _NUMBER_Q = re.compile(r"\bnumber of ([a-z][a-z'\- ]*?)(?=\s+(?:in|on|at|that|visible|shown|are|is)\b|\s*[?.,!]|\s*$)", re.I)
 _NUM_OPT = re.compile(r"^(?:there (?:are|is) |exactly )?(\d+|[a-z]+(?:[ -][a-z]+)?)(?: (.+))?$", re.I)
 
-def read_count(question:str, options:tuple, task:str)->list|None:
+def read_count(
+    question:str,            # the item's question
+    options:tuple,           # its option texts
+    task:str,                # its task type, e.g. 'count'
+)->list|None:
     "Facts for counting items: the number and the counted noun, agreeing ('one cat', 'two cats', 'zero cats')."
     m = _COUNT_Q.search(question) or _NUMBER_Q.search(question)
     if not m: return None
@@ -262,7 +316,7 @@ def read_count(question:str, options:tuple, task:str)->list|None:
                         be="is" if n == 1 else "are", things=f"{word} {nn}", claim=f"{word} {nn}"))
     return out
 
-# %% ../nbs/perturb.ipynb #febb2690
+# %% ../nbs/perturb.ipynb #21ab07e5
 _DIRS = {"left": "to the left of", "right": "to the right of", "above": "above", "below": "below", "over": "above",
          "under": "under", "beneath": "beneath", "front": "in front of", "behind": "behind", "on top": "on top of",
          "top": "on top of", "bottom": "below", "next to": "next to", "inside": "inside", "outside": "outside",
@@ -277,7 +331,12 @@ def _direction(o):
     k = re.sub(r"^(to|on|at|in) (the )?|( hand)? side( of)?$| of$", "", clean_option(o).lower()).strip()
     return _DIRS.get(k)
 
-def read_relation(question:str, options:tuple, task:str)->list|None:
+# %% ../nbs/perturb.ipynb #febb2690
+def read_relation(
+    question:str,            # the item's question
+    options:tuple,           # its option texts
+    task:str,                # its task type, e.g. 'count'
+)->list|None:
     "Facts for spatial relations: direction options ('left', 'on the right', 'above') or 'which side' options."
     q = _ask(question)
     m = _WHERE_Q.search(q) or _ALT_Q.match(q)
@@ -298,7 +357,7 @@ def read_relation(question:str, options:tuple, task:str)->list|None:
                      claim=f"the {s} of {x} {m.group('v').lower()} {p}") for o, s in zip(options, sides)]
     return None
 
-# %% ../nbs/perturb.ipynb #ee881dea
+# %% ../nbs/perturb.ipynb #47314067
 _WHICH_Q = re.compile(r"\bwhich (?:(?P<n>[\w-]+(?: of (?:the|these) (?:\w+ )?\w+)?) )?(?P<v>is|are|has|have|appears?|seems?|looks?|sits?|stands?) "
                       r"(?P<p>[^,]+?)\s*(?:,.*)?$", re.I)
 _NOT_OBJECT = set("yes no left right above below front behind true false none".split())
@@ -311,7 +370,12 @@ def _agree(verb, plural_subject):
     if v in ("are", "have", "were"): return {"are": "is", "have": "has", "were": "was"}[v]
     return v if v.endswith("s") else v + "s"
 
-def read_which(question:str, options:tuple, task:str)->list|None:
+# %% ../nbs/perturb.ipynb #ee881dea
+def read_which(
+    question:str,            # the item's question
+    options:tuple,           # its option texts
+    task:str,                # its task type, e.g. 'count'
+)->list|None:
     "Facts for 'which object is closer/lower/to the left...' items whose options name objects."
     m = _WHICH_Q.search(_ask(question))
     if not m or (m.group("n") and _META_NOUN.search(m.group("n"))): return None
@@ -335,7 +399,11 @@ _ATTRS = r"colou?r|shape|material|pattern|texture|size|brand|breed|type|kind|sty
 _ATTR_OF = re.compile(rf"^what (?P<v>is|are|was|were) the (?P<a>{_ATTRS})s? of (?P<o>.+)$", re.I)
 _ATTR_IS = re.compile(rf"^what (?P<a>{_ATTRS}) (?P<v>is|are|was|were) (?P<o>.+)$", re.I)
 
-def read_attribute(question:str, options:tuple, task:str)->list|None:
+def read_attribute(
+    question:str,            # the item's question
+    options:tuple,           # its option texts
+    task:str,                # its task type, e.g. 'count'
+)->list|None:
     "Facts for 'what is the colour of X' items with short value options ('red', 'metal')."
     q = _ask(question)
     m = _ATTR_OF.match(q) or _ATTR_IS.match(q)
@@ -348,7 +416,7 @@ def read_attribute(question:str, options:tuple, task:str)->list|None:
     return [dict(form="attribute", option=clean_option(o), attr=attr, obj=obj, value=v, claim=c)
             for o, v, c in zip(options, vals, claims)]
 
-# %% ../nbs/perturb.ipynb #dba6ae20
+# %% ../nbs/perturb.ipynb #8d232a87
 _DET = set("the a an this that these those his her their its my".split())
 _STARTERS = set("to on in at above below under over behind beneath inside outside near next between beside among "
                 "closer farther further nearer higher lower larger bigger smaller taller shorter longer wider heavier "
@@ -356,7 +424,12 @@ _STARTERS = set("to on in at above below under over behind beneath inside outsid
 
 def _yes_no(o): return {"yes": True, "no": False}.get(clean_option(o).lower())
 
-def read_yesno(question:str, options:tuple, task:str)->list|None:
+# %% ../nbs/perturb.ipynb #dba6ae20
+def read_yesno(
+    question:str,            # the item's question
+    options:tuple,           # its option texts
+    task:str,                # its task type, e.g. 'count'
+)->list|None:
     "Facts for yes/no questions that turn into a statement ('Is the cat left of the dog?' -> 'the cat is (not) ...')."
     yn = [_yes_no(o) for o in options]
     if None in yn or len(set(yn)) < len(yn): return None
@@ -383,7 +456,11 @@ def read_yesno(question:str, options:tuple, task:str)->list|None:
 _FINITE = re.compile(r"\b(is|are|was|were|has|have|can|does|do|will)\b", re.I)
 _NP_START = re.compile(r"(?i)^(a|an|the|one|two|three|four|five|some|several|many|\d+)\b")
 
-def read_statement(question:str, options:tuple, task:str)->list|None:
+def read_statement(
+    question:str,            # the item's question
+    options:tuple,           # its option texts
+    task:str,                # its task type, e.g. 'count'
+)->list|None:
     "Facts for options that are whole sentences ('The color of the bag is black.') or descriptions ('A mug left of a knife')."
     names = [clean_option(o) for o in options]
     if any(len(n.split()) < 3 for n in names): return None
@@ -392,15 +469,16 @@ def read_statement(question:str, options:tuple, task:str)->list|None:
     else: return None
     return [dict(form=form, option=n, claim=_lc(n)) for n in names]
 
-def read_generic(question:str, options:tuple, task:str)->list:
+# %% ../nbs/perturb.ipynb #a64200d8
+def read_generic(
+    question:str,            # the item's question
+    options:tuple,           # its option texts
+    task:str,                # its task type, e.g. 'count'
+)->list:
     "Facts from the option text alone; always succeeds."
     return [dict(form="generic", option=clean_option(o) or str(o).strip(), claim=clean_option(o) or str(o).strip()) for o in options]
 
-# %% ../nbs/perturb.ipynb #6c1ce542
-READERS = {"count": (read_count, ("count",)), "relation": (read_relation, ("relation",)),
-           "which": (read_which, ("depth", "distance", "relation")), "attribute": (read_attribute, ("attribute",)),
-           "yesno": (read_yesno, None), "statement": (read_statement, None)}
-
+# %% ../nbs/perturb.ipynb #9973e93e
 def _order(task):
     own = [n for n, (_, ts) in READERS.items() if ts and task in ts]
     return own + [n for n in READERS if n not in own]
@@ -415,10 +493,18 @@ def _facts(question, options, task):
         if len({f["claim"].lower() for f in fs}) == len(fs): return tuple(fs)
     return tuple(read_generic(question, options, task))
 
-def option_facts(item:MCItem)->tuple:
+# %% ../nbs/perturb.ipynb #6c1ce542
+READERS = {"count": (read_count, ("count",)), "relation": (read_relation, ("relation",)),
+           "which": (read_which, ("depth", "distance", "relation")), "attribute": (read_attribute, ("attribute",)),
+           "yesno": (read_yesno, None), "statement": (read_statement, None)}
+
+def option_facts(
+    item:MCItem,             # the item
+)->tuple:
     "One dict of facts per option of `item` (`form`, `claim`, `option`, ...), from the first reader that reads it."
     return _facts(item.question, tuple(item.options), item.task)
 
+# %% ../nbs/perturb.ipynb #0bd9457a
 def register_reader(name:str,            # a new name, or an existing one to replace
                     read:Callable,       # (question, options, task) -> list of fact dicts (one per option) or None
                     tasks:tuple|None=None # task types it is tried first for; None: tried for any task
@@ -547,6 +633,7 @@ class Assertion:
     claim: str      # the content asserted, e.g. "two cats"
     form: str       # the template family
 
+# %% ../nbs/perturb.ipynb #7d931ab7
 def assertion(item:MCItem,   # the item
               letter:str,    # the option to assert (the misleading one, or the answer for controls)
               kind:str,      # "caption" or "think"
@@ -574,6 +661,7 @@ class Edit:
     template: str|None = None    # the template id that produced the text
     claim: str|None = None       # the content asserted
 
+# %% ../nbs/perturb.ipynb #0b48abe9
 @dataclass(frozen=True)
 class Condition:
     "A named prompt condition."
@@ -581,6 +669,7 @@ class Condition:
     build: Callable    # (item, seed) -> Edit
     description: str = ""
 
+# %% ../nbs/perturb.ipynb #e9547974
 CONDITIONS = {}
 
 def register_condition(name:str,             # the condition's name, as it appears in the outcome table
@@ -649,7 +738,14 @@ def perturb(item:MCItem,           # the item
     return Prompt(msgs, e.prefill, opts, item.answer, e.misleading, condition, e.template, item.id, ab, item.task,
                   item.source, dict(item.meta), e.claim)
 
-def perturb_all(items, conditions=None, *, seed:int=0, abstain:bool=False)->list:
+# %% ../nbs/perturb.ipynb #5a6e8d95
+def perturb_all(
+    items,                   # the items
+    conditions=None,         # condition names; None: every registered one
+    *,
+    seed:int=0,              # as in `perturb`
+    abstain:bool=False,      # as in `perturb`
+)->list:
     "Prompts for every item under every condition (all registered ones by default), item-major."
     conds = list(CONDITIONS) if conditions is None else list(conditions)
     return [perturb(it, c, seed=seed, abstain=abstain) for it in items for c in conds]

@@ -45,7 +45,10 @@ def condition_order(
         return (c != baseline, i, base if i == len(reg) else "", mod)
     return sorted(dict.fromkeys(conditions), key=key)
 
-def model_colors(models)->dict:
+# %% ../nbs/plots.ipynb #a617d12f
+def model_colors(
+    models,                  # model names, in the order they get the palette
+)->dict:
     "Model -> colour of the colour-blind-safe palette, in the given order."
     models = list(dict.fromkeys(models))
     return dict(zip(models, sns.color_palette(PALETTE, max(len(models), 1))))
@@ -134,22 +137,23 @@ def _wilson(k, n, level):
 
 _PCT = PercentFormatter(1.0, decimals=0)
 
-# %% ../nbs/plots.ipynb #1b70a661
+# %% ../nbs/plots.ipynb #278f023a
 def _tidy(t:pd.DataFrame, ms, cs, value)->np.ndarray:
     "t[value] as a models x conditions array (NaN where a model lacks a condition)."
     return t.pivot_table(index="model", columns="condition", values=value, aggfunc="first", dropna=False).reindex(index=ms, columns=cs).to_numpy(float)
 
+# %% ../nbs/plots.ipynb #1b70a661
 @_styled
 def plot_accuracy(
-    df:pd.DataFrame,             # the outcome table
-    models=None,                 # model name(s); None: all
-    benchmark=None,              # benchmark name(s); None: all (one panel each)
-    conditions=None,             # condition labels; None: all in `condition_order`
+    df:pd.DataFrame,         # the outcome table
+    models=None,             # model name(s); None: all
+    benchmark=None,          # benchmark name(s); None: all (one panel each)
+    conditions=None,         # condition labels; None: all in `condition_order`
     *,
-    baseline:str="base",         # drawn first when present
-    level:float=0.95,            # confidence level of the Wilson intervals
-    ax=None,                     # draw into this Axes (one benchmark only)
-    figsize=None,
+    baseline:str="base",     # drawn first when present
+    level:float=0.95,        # confidence level of the Wilson intervals
+    ax=None,                 # draw into this Axes (one benchmark only)
+    figsize=None,            # (width, height) in inches; None: the default
 )->Figure:
     "Accuracy per condition and model with Wilson confidence intervals, one panel per benchmark."
     rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, need=("correct",),
@@ -167,27 +171,30 @@ def plot_accuracy(
     return fig
 
 # %% ../nbs/plots.ipynb #cab2190f
-def significance_stars(p:float)->str:
+def significance_stars(
+    p:float,                 # an (adjusted) p-value
+)->str:
     "'***' p < 0.001, '**' p < 0.01, '*' p < 0.05, else ''."
     if p is None or not np.isfinite(p): return ""
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
 
+# %% ../nbs/plots.ipynb #7e74c111
 _POINTS = FuncFormatter(lambda v, _: f"{v*100:+.0f}" if abs(v) > 1e-12 else "0")
 
 @_styled
 def plot_drop(
-    df:pd.DataFrame,             # the outcome table
-    models=None,                 # model name(s); None: all
-    benchmark=None,              # benchmark name(s); None: all (one panel each)
-    conditions=None,             # conditions to compare with the baseline; None: all
+    df:pd.DataFrame,                 # the outcome table
+    models=None,                     # model name(s); None: all
+    benchmark=None,                  # benchmark name(s); None: all (one panel each)
+    conditions=None,                 # conditions to compare with the baseline; None: all
     *,
-    baseline:str="base",         # the condition every other one is compared with, on paired items
-    metric:str="correct",        # a boolean column: "correct" or "consistent_rule" / "consistent_judge"
-    cluster:str|None=None,       # e.g. "image_id": cluster bootstrap interval (several questions per image)
-    level:float=0.95,
-    compared:pd.DataFrame|None=None,  # a `stats.compare` table of `df` to draw instead of computing one
-    ax=None,                     # draw into this Axes (one benchmark only)
-    figsize=None,
+    baseline:str="base",             # the condition every other one is compared with, on paired items
+    metric:str="correct",            # a boolean column: "correct" or "consistent_rule" / "consistent_judge"
+    cluster:str|None=None,           # e.g. "image_id": cluster bootstrap interval (several questions per image)
+    level:float=0.95,                # confidence level of the intervals
+    compared:pd.DataFrame|None=None, # a `stats.compare` table of `df` to draw instead of computing one
+    ax=None,                         # draw into this Axes (one benchmark only)
+    figsize=None,                    # (width, height) in inches; None: the default
 )->Figure:
     "Paired difference to the baseline per condition and model with CIs and Holm-adjusted McNemar significance marks."
     rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, baseline=baseline, need=(metric, "item_id", "sample"))
@@ -224,29 +231,34 @@ def plot_drop(
     fig.compare = cmp                      # the table behind the figure
     return fig
 
-# %% ../nbs/plots.ipynb #d5608c97
-QUADRANT_COLORS = dict(zip(QUADRANTS, [sns.color_palette(PALETTE)[i] for i in (2, 9, 3, 1, 7)]))
-QUADRANT_LABELS = {"consistent_correct": "consistent, correct", "inconsistent_correct": "inconsistent, correct",
-                   "consistent_incorrect": "consistent, wrong", "inconsistent_incorrect": "inconsistent, wrong",
-                   "undetermined": "undetermined"}
-
+# %% ../nbs/plots.ipynb #1dd90db0
 def _model_panels(rows, ms, bs):
     "(benchmark, model) pairs that have rows, benchmark-major."
     have = set(map(tuple, rows[["benchmark", "model"]].drop_duplicates().to_numpy()))
     return [(b, m) for b in bs for m in ms if (b, m) in have]
 
 def _panel_title(b, m, bs): return m if len(bs) == 1 else f"{m} | {b}"
+
 def _light(c): return tuple(0.55 + 0.45*np.asarray(c, float))
+
+# %% ../nbs/plots.ipynb #d5608c97
+QUADRANT_COLORS = dict(zip(QUADRANTS, [sns.color_palette(PALETTE)[i] for i in (2, 9, 3, 1, 7)]))
+
+QUADRANT_LABELS = {"consistent_correct": "consistent, correct", "inconsistent_correct": "inconsistent, correct",
+                   "consistent_incorrect": "consistent, wrong", "inconsistent_incorrect": "inconsistent, wrong",
+                   "undetermined": "undetermined"}
 
 @_styled
 def plot_quadrants(
-    df:pd.DataFrame,             # the outcome table
-    models=None, benchmark=None, conditions=None,
+    df:pd.DataFrame,         # the outcome table
+    models=None,             # model name(s); None: all
+    benchmark=None,          # benchmark name(s); None: all
+    conditions=None,         # condition labels; None: all in `condition_order`
     *,
-    baseline:str="base",         # drawn first when present
-    consistency:str="rule",      # "rule" or "judge"
-    ncols:int=3,                 # panels per row
-    figsize=None,
+    baseline:str="base",     # drawn first when present
+    consistency:str="rule",  # "rule" or "judge"
+    ncols:int=3,             # panels per row
+    figsize=None,            # (width, height) in inches; None: the default
 )->Figure:
     "The four consistency x correctness cells (plus undetermined) as stacked bars per condition, a panel per model."
     col = consistency_column(consistency)
@@ -272,14 +284,16 @@ def plot_quadrants(
 # %% ../nbs/plots.ipynb #f3019cbd
 @_styled
 def plot_faithful(
-    df:pd.DataFrame,             # the outcome table
-    models=None, benchmark=None, conditions=None,
+    df:pd.DataFrame,         # the outcome table
+    models=None,             # model name(s); None: all
+    benchmark=None,          # benchmark name(s); None: all
+    conditions=None,         # condition labels; None: all in `condition_order`
     *,
-    baseline:str="base",
-    consistency:str="rule",      # "rule" or "judge"
-    level:float=0.95,
-    ncols:int=3,
-    figsize=None,
+    baseline:str="base",     # drawn first when present
+    consistency:str="rule",  # "rule" or "judge"
+    level:float=0.95,        # confidence level of the intervals
+    ncols:int=3,             # panels per row
+    figsize=None,            # (width, height) in inches; None: the default
 )->Figure:
     "Accuracy and faithful accuracy (correct and consistent) per condition with Wilson CIs, a panel per model."
     col = consistency_column(consistency)
@@ -307,11 +321,13 @@ _HORIZONTAL = {"orientation": "horizontal"} if tuple(map(int, matplotlib.__versi
 
 @_styled
 def plot_uncertainty(
-    df:pd.DataFrame,             # the outcome table
-    models=None, benchmark=None, conditions=None,
+    df:pd.DataFrame,         # the outcome table
+    models=None,             # model name(s); None: all
+    benchmark=None,          # benchmark name(s); None: all
+    conditions=None,         # condition labels; None: all in `condition_order`
     *,
-    baseline:str="base",
-    figsize=None,
+    baseline:str="base",     # drawn first when present
+    figsize=None,            # (width, height) in inches; None: the default
 )->Figure:
     "Distributions of letter entropy and P(correct) per condition and model (boxes, mean as a diamond)."
     rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, need=("entropy", "p_correct"),
@@ -360,26 +376,28 @@ def roc_curve(
     tp, fp = np.cumsum(l)[last], np.cumsum(~l)[last]
     return np.r_[0, fp / n0], np.r_[0, tp / n1], np.r_[np.inf, s[last]]
 
-# %% ../nbs/plots.ipynb #2e62aa77
-SCORE_LABELS = {"p_correct": "P(correct)", "neg_entropy": "-entropy"}
-
+# %% ../nbs/plots.ipynb #a93dd0aa
 def _survival_data(df, baseline, population):
     "Non-baseline rows joined to their baseline P(correct) and entropy (as `metrics.survival_auroc`)."
     pr = paired(df, baseline, cols=("correct", "p_correct", "entropy"))
     return pr[pr.correct_base] if population == "base_correct" else pr
 
+# %% ../nbs/plots.ipynb #2e62aa77
+SCORE_LABELS = {"p_correct": "P(correct)", "neg_entropy": "-entropy"}
+
 @_styled
 def plot_roc(
-    df:pd.DataFrame,             # the outcome table
-    models=None, benchmark=None,
-    conditions=None,             # perturbed conditions; None: those with a defined AUROC
+    df:pd.DataFrame,                     # the outcome table
+    models=None,                         # model name(s); None: all
+    benchmark=None,                      # benchmark name(s); None: all
+    conditions=None,                     # perturbed conditions; None: those with a defined AUROC
     *,
-    baseline:str="base",
-    scores=("p_correct", "neg_entropy"),   # base-prompt scores to draw
-    population:str="base_correct",         # "base_correct" (stays correct) or "all"
-    level:float=0.95,
-    ncols:int|None=None,         # panels per row; None: 2, or 1 when the legend (models x scores) is long
-    figsize=None,
+    baseline:str="base",                 # the condition whose scores predict survival
+    scores=("p_correct", "neg_entropy"), # base-prompt scores to draw
+    population:str="base_correct",       # "base_correct" (stays correct) or "all"
+    level:float=0.95,                    # confidence level of the AUROC intervals
+    ncols:int|None=None,                 # panels per row; None: 2, or 1 when the legend (models x scores) is long
+    figsize=None,                        # (width, height) in inches; None: the default
 )->Figure:
     "ROC curves of base-prompt P(correct) and -entropy predicting survival, with AUROC and its CI in the legend."
     rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, baseline=baseline, need=("correct", "p_correct", "entropy"))
@@ -424,13 +442,14 @@ _MARKERS = "osD^vP*Xph<>"
 
 @_styled
 def plot_adoption(
-    df:pd.DataFrame,             # the outcome table
-    models=None, benchmark=None,
-    conditions=None,             # conditions that assert a wrong option; None: all that do
+    df:pd.DataFrame,         # the outcome table
+    models=None,             # model name(s); None: all
+    benchmark=None,          # benchmark name(s); None: all
+    conditions=None,         # conditions that assert a wrong option; None: all that do
     *,
-    level:float=0.95,
-    ax=None,                     # draw into this Axes (one benchmark only)
-    figsize=None,
+    level:float=0.95,        # confidence level of the intervals
+    ax=None,                 # draw into this Axes (one benchmark only)
+    figsize=None,            # (width, height) in inches; None: the default
 )->Figure:
     "Share of answers that adopt the asserted wrong option against accuracy, per model and misleading condition."
     rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, need=("correct", "letter", "misleading", "n_options"))
@@ -469,11 +488,11 @@ METRIC_LABELS = {"accuracy": "accuracy", "consistency": "consistency", "faithful
                  "entropy": "letter entropy (nats)", "p_correct": "P(correct)"}
 
 def dynamics_summary(
-    dyn:pd.DataFrame,            # the training-dynamics table
-    metric:str="accuracy",       # the column to summarise
-    band:str|None="minmax",      # "minmax", "ci" (t-interval of the mean over seeds) or None
-    level:float=0.95,
-)->pd.DataFrame:                 # recipe, benchmark, condition, step, mean, low, high, seeds
+    dyn:pd.DataFrame,        # the training-dynamics table
+    metric:str="accuracy",   # the column to summarise
+    band:str|None="minmax",  # "minmax", "ci" (t-interval of the mean over seeds) or None
+    level:float=0.95,        # confidence level of the "ci" band
+)->pd.DataFrame:             # recipe, benchmark, condition, step, mean, low, high, seeds
     "Mean over seeds of a metric at each step, with the band drawn around it."
     if band not in ("minmax", "ci", None): raise ValueError(f"band must be 'minmax', 'ci' or None, got {band!r}")
     g = dyn.groupby(["recipe", "benchmark", "condition", "step"], sort=False)[metric]
@@ -485,18 +504,19 @@ def dynamics_summary(
         t["low"], t["high"] = (t["mean"] - q, t["mean"] + q) if band == "ci" else (np.nan, np.nan)
     return t.drop(columns="sd").sort_values(["recipe", "benchmark", "condition", "step"], kind="stable").reset_index(drop=True)
 
+# %% ../nbs/plots.ipynb #2230d9d7
 @_styled
 def plot_training_dynamics(
-    dyn:pd.DataFrame,            # the training-dynamics table (`DYNAMICS_COLUMNS`)
-    recipes=None,                # recipe name(s); None: all
-    benchmark:str|None=None,     # the benchmark; None: the table's only one
-    conditions=None,             # conditions; None: all in `condition_order`
+    dyn:pd.DataFrame,                    # the training-dynamics table (`DYNAMICS_COLUMNS`)
+    recipes=None,                        # recipe name(s); None: all
+    benchmark:str|None=None,             # the benchmark; None: the table's only one
+    conditions=None,                     # conditions; None: all in `condition_order`
     *,
-    metrics=("accuracy", "consistency"),   # a row of panels each
-    band:str|None="minmax",      # "minmax" (range over seeds), "ci" (t-interval of the mean) or None
-    seeds:bool=False,            # also draw each seed's line, thin
-    level:float=0.95,
-    figsize=None,
+    metrics=("accuracy", "consistency"), # a row of panels each
+    band:str|None="minmax",              # "minmax" (range over seeds), "ci" (t-interval of the mean) or None
+    seeds:bool=False,                    # also draw each seed's line, thin
+    level:float=0.95,                    # confidence level of the "ci" band
+    figsize=None,                        # (width, height) in inches; None: the default
 )->Figure:
     "Metrics against RL step, a line per recipe (mean over seeds) with a band over seeds; rows = metrics, columns = conditions."
     if not isinstance(dyn, pd.DataFrame): raise TypeError(f"expected the training-dynamics table as a DataFrame, got {type(dyn).__name__}")
@@ -556,12 +576,13 @@ def save_figure(
         fig.savefig(p, dpi=dpi, bbox_inches="tight", metadata={"Date": None} if f == "svg" else None); out.append(p)
     return out
 
+# %% ../nbs/plots.ipynb #4ec51c28
 def report_figures(
-    df:pd.DataFrame,                  # the outcome table
-    folder,                           # where the files go
-    baseline:str="base",
-    formats=("png", "svg"),
-)->list:                              # paths of the written files
+    df:pd.DataFrame,         # the outcome table
+    folder,                  # where the files go
+    baseline:str="base",     # the condition the drops are measured against
+    formats=("png", "svg"),  # file formats: a file per figure in each
+)->list:                     # paths of the written files
     "Draw and save every figure the outcome table supports (used by `report.report`); one file per benchmark when several."
     folder = Path(folder); out = []
     has_base = baseline in set(df.condition)

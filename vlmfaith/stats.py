@@ -18,7 +18,7 @@ __all__ = ['BOOT_METHODS', 'PAIRED_METHODS', 'PAIRED_DEFAULT', 'MCNEMAR_METHODS'
            'McNemarResult', 'AdjustedPValues', 'PowerResult', 'wilson_ci', 'bootstrap_ci', 'paired_diff_ci', 'mcnemar',
            'cochrans_q', 'adjust_pvalues', 'fleiss_kappa', 'auroc', 'mcnemar_power', 'mcnemar_sample_size', 'compare']
 
-# %% ../nbs/stats.ipynb #d853d191
+# %% ../nbs/stats.ipynb #4afd5f22
 def _fmt(v):
     if isinstance(v, (float, np.floating)): return f"{float(v):.4g}"
     if isinstance(v, np.ndarray): return np.array2string(v, precision=4, threshold=8)
@@ -31,6 +31,7 @@ class _Result:
         parts = [f"{f.name}={_fmt(v)}" for f in fields(self) if (v := getattr(self, f.name)) is not None and not (isinstance(v, str) and not v)]
         return f"{type(self).__name__}({', '.join(parts)})"
 
+# %% ../nbs/stats.ipynb #d853d191
 @dataclass(frozen=True, repr=False)
 class CI(_Result):
     "An estimate with its confidence interval and the method actually used; unpacks as `(low, high)`."
@@ -43,6 +44,7 @@ class CI(_Result):
     note: str = ""       # degenerate data, fallbacks, clipping: what a reader must know
     def __iter__(self): return iter((self.low, self.high))
 
+# %% ../nbs/stats.ipynb #19d26613
 @dataclass(frozen=True, repr=False)
 class TestResult(_Result):
     "A hypothesis test: statistic, p-value and the method actually used."
@@ -53,6 +55,7 @@ class TestResult(_Result):
     n: int|None = None
     note: str = ""
 
+# %% ../nbs/stats.ipynb #1ea7fc3a
 @dataclass(frozen=True, repr=False)
 class McNemarResult(_Result):
     "McNemar's test on paired booleans; `b` counts pairs with x true and y false, `c` pairs with x false and y true."
@@ -64,6 +67,7 @@ class McNemarResult(_Result):
     n: int
     note: str = ""
 
+# %% ../nbs/stats.ipynb #f2403c78
 @dataclass(frozen=True, repr=False)
 class AdjustedPValues(_Result):
     "P-values adjusted for multiple testing, with the adjustment named."
@@ -73,6 +77,7 @@ class AdjustedPValues(_Result):
     reject: np.ndarray   # adjusted p <= alpha
     n_tests: int         # size of the family (non-NaN inputs)
 
+# %% ../nbs/stats.ipynb #27eb0e29
 @dataclass(frozen=True, repr=False)
 class PowerResult(_Result):
     "Power of (or the number of items needed by) the exact McNemar test."
@@ -119,7 +124,7 @@ def _codes(labels, name:str, n:int)->np.ndarray:
     if (codes < 0).any(): raise ValueError(f"{name} has missing labels, the first at position {int(np.flatnonzero(codes < 0)[0])}")
     return codes
 
-# %% ../nbs/stats.ipynb #211d0c89
+# %% ../nbs/stats.ipynb #0b5b6a72
 def _wilson(k, n, z):
     "Vectorised Wilson limits for k successes in n trials."
     k, n = np.asarray(k, float), np.asarray(n, float)
@@ -128,6 +133,7 @@ def _wilson(k, n, z):
     half = z * np.sqrt(k * (n - k) / n + z2 / 4) / (n + z2)
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
+# %% ../nbs/stats.ipynb #211d0c89
 def wilson_ci(
     k:int,             # successes (e.g. correct answers)
     n:int,             # trials (items)
@@ -145,8 +151,7 @@ def wilson_ci(
     note = "all successes: the upper limit is 1" if k == n else "no successes: the lower limit is 0" if k == 0 else ""
     return CI(k / n, float(lo), float(hi), level, "wilson", n=n, note=note)
 
-# %% ../nbs/stats.ipynb #8c901764
-BOOT_METHODS = ("bca", "percentile", "basic")
+# %% ../nbs/stats.ipynb #15eb36d7
 _CHUNK = 1 << 22   # entries per chunk of resampling indices or counts (bounds memory)
 
 def _bincount_rows(draws:np.ndarray, k:int)->np.ndarray:
@@ -210,6 +215,7 @@ def _boot_means(samples, kind, paired, strata, cluster, B, rng):
         return out
     return float(f(mu_hat)), theta_b, jack
 
+# %% ../nbs/stats.ipynb #b05f87d8
 def _index_plan(n, strata, cluster):
     "How to draw item indices: a function (rng, size) -> (size, n) index matrix, or per-resample index lists if ragged."
     if cluster is None:
@@ -286,6 +292,7 @@ def _boot_indexed(samples, statistic, paired, strata, cluster, B, rng):
         return out
     return theta_hat, theta_b, jack, note
 
+# %% ../nbs/stats.ipynb #c793585a
 def _bca_levels(theta_hat, theta_b, jack, alpha):
     "The BCa quantile levels (alpha_1, alpha_2), or None and the reason they are undefined."
     B = theta_b.size
@@ -326,6 +333,9 @@ def _boot_interval(theta_hat, theta_b, method, level, jack):
     lo, hi = np.quantile(theta_b, q)
     if method == "basic": lo, hi = 2 * theta_hat - hi, 2 * theta_hat - lo
     return float(lo), float(hi), used, ""
+
+# %% ../nbs/stats.ipynb #8c901764
+BOOT_METHODS = ("bca", "percentile", "basic")
 
 def bootstrap_ci(
     *arrays,                       # one or more 1-D arrays (paired: equal length, resampled together)
@@ -369,11 +379,7 @@ def bootstrap_ci(
     note = "; ".join(p for p in (" ".join(design), how, note) if p)
     return CI(theta_hat, lo, hi, level, used, n=n if paired else sum(lens), note=note)
 
-# %% ../nbs/stats.ipynb #562798c2
-PAIRED_METHODS = ("newcombe", "tango", "agresti-min", "wald", "t", "bootstrap-percentile", "bootstrap-basic", "bootstrap-bca")
-_BINARY_ONLY = ("newcombe", "tango", "agresti-min")
-PAIRED_DEFAULT = "tango"   # for binary outcomes; chosen by the coverage simulation (see the notebook nbs/stats.ipynb)
-
+# %% ../nbs/stats.ipynb #b8be61f8
 def _paired_cells(x:np.ndarray, y:np.ndarray)->tuple:
     "Cell counts (a, b, c, d) of paired booleans: (1,1), (1,0), (0,1), (0,0)."
     x, y = x.astype(bool), y.astype(bool)
@@ -415,6 +421,7 @@ def _tango(b, c, n, z, iters:int=64):
         L2, R2 = np.where(below, L2, m2), np.where(below, m2, R2)
     return (L + R) / 2, (L2 + R2) / 2
 
+# %% ../nbs/stats.ipynb #78209584
 def _boot_cells(b, c, n, kinds, level, B, rng)->dict:
     "Paired binary bootstrap by cell counts, vectorised over data sets: {kind: (low, high, why BCa fell back or '')}."
     b, c, n = (np.atleast_1d(np.asarray(v, float)) for v in (b, c, n))
@@ -453,6 +460,7 @@ def _boot_cells(b, c, n, kinds, level, B, rng)->dict:
             lo, hi, why = out[kind]; lo[sl], hi[sl], why[sl] = val[:, 0], val[:, 1], w
     return out
 
+# %% ../nbs/stats.ipynb #fd14d01f
 def _paired_cells_ci(a, b, c, d, method, level, n_resamples=10_000, rng=None):
     "Limits (low, high, note) of (c - b)/n for arrays of paired cell counts; the engine of `paired_diff_ci`."
     z = _z(level)
@@ -472,6 +480,13 @@ def _paired_cells_ci(a, b, c, d, method, level, n_resamples=10_000, rng=None):
         lo, hi, note = _boot_cells(b, c, n, (kind,), level, n_resamples, rng if rng is not None else np.random.default_rng(0))[kind]
     else: raise ValueError(f"method must be one of {PAIRED_METHODS}, got {method!r}")
     return lo, hi, note
+
+# %% ../nbs/stats.ipynb #562798c2
+PAIRED_METHODS = ("newcombe", "tango", "agresti-min", "wald", "t", "bootstrap-percentile", "bootstrap-basic", "bootstrap-bca")
+
+_BINARY_ONLY = ("newcombe", "tango", "agresti-min")
+
+PAIRED_DEFAULT = "tango"   # for binary outcomes; chosen by the coverage simulation (see the notebook nbs/stats.ipynb)
 
 def paired_diff_ci(
     x,                          # paired outcomes of the baseline (booleans or numbers), one per item
@@ -514,9 +529,7 @@ def paired_diff_ci(
     q = sst.t.ppf(0.5 + level / 2, n - 1) if method == "t" else _z(level)
     return CI(float(e), float(e - q * s / math.sqrt(n)), float(e + q * s / math.sqrt(n)), level, method, n=n)
 
-# %% ../nbs/stats.ipynb #03cb8a1b
-MCNEMAR_METHODS = ("exact", "midp", "chi2", "chi2_cc")
-
+# %% ../nbs/stats.ipynb #9e075181
 def _mcnemar_bc(b:int, c:int, method:str)->tuple:
     "(statistic, p-value) of McNemar's test from the discordant counts."
     if method not in MCNEMAR_METHODS: raise ValueError(f"method must be one of {MCNEMAR_METHODS}, got {method!r}")
@@ -534,6 +547,9 @@ def _binary(a, name:str)->np.ndarray:
         bad = v[(v != 0) & (v != 1)][0]
         raise ValueError(f"{name} must be booleans (or 0/1), got the value {float(bad):g}")
     return v.astype(bool)
+
+# %% ../nbs/stats.ipynb #03cb8a1b
+MCNEMAR_METHODS = ("exact", "midp", "chi2", "chi2_cc")
 
 def mcnemar(
     x,                    # paired booleans of the baseline, one per item
@@ -567,9 +583,7 @@ def cochrans_q(
     q = (k - 1) * (k * (C ** 2).sum() - T ** 2) / den
     return TestResult(float(q), float(sst.chi2.sf(q, k - 1)), "cochran-q", df=k - 1, n=n)
 
-# %% ../nbs/stats.ipynb #e16d8586
-ADJUST_METHODS = {"holm": "holm", "bh": "fdr_bh", "bonferroni": "bonferroni"}   # ours -> statsmodels' name
-
+# %% ../nbs/stats.ipynb #dbea8e37
 def _adjust(p:np.ndarray, method:str)->np.ndarray:
     "Adjusted p-values of a family without NaN (step-down Holm, step-up Benjamini-Hochberg, Bonferroni)."
     m = p.size
@@ -578,6 +592,9 @@ def _adjust(p:np.ndarray, method:str)->np.ndarray:
     if method == "holm": adj[o] = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * ps))
     else: adj[o] = np.minimum(1.0, np.minimum.accumulate((ps * m / np.arange(1, m + 1))[::-1])[::-1])
     return adj
+
+# %% ../nbs/stats.ipynb #e16d8586
+ADJUST_METHODS = {"holm": "holm", "bh": "fdr_bh", "bonferroni": "bonferroni"}   # ours -> statsmodels' name
 
 def adjust_pvalues(
     p,                   # p-values (NaN = no test; left out of the family)
@@ -595,11 +612,11 @@ def adjust_pvalues(
 
 # %% ../nbs/stats.ipynb #a37fd305
 def fleiss_kappa(
-    table,                    # items x categories counts of ratings; equal row sums (raters per item)
-    level:float=0.95,         # confidence level of the bootstrap interval
-    n_resamples:int=10_000,   # bootstrap resamples over items
-    seed:int=0,
-)->CI:                        # estimate = Fleiss' kappa, with a percentile bootstrap interval over items
+    table,                   # items x categories counts of ratings; equal row sums (raters per item)
+    level:float=0.95,        # confidence level of the bootstrap interval
+    n_resamples:int=10_000,  # bootstrap resamples over items
+    seed:int=0,              # bootstrap seed
+)->CI:                       # estimate = Fleiss' kappa, with a percentile bootstrap interval over items
     "Fleiss' kappa for items rated into categories by the same number of raters."
     T = np.asarray(table)
     if T.ndim != 2: raise ValueError(f"table must be items x categories (2-D), got shape {T.shape}")
@@ -631,19 +648,20 @@ def fleiss_kappa(
     low, high, used, note = _boot_interval(est, theta_b, "percentile", level, None)
     return CI(est, low, high, level, "fleiss; bootstrap-" + used + " over items", n=N, note=note)
 
-# %% ../nbs/stats.ipynb #4ab76094
+# %% ../nbs/stats.ipynb #6837f3a0
 def _auc_rows(s, l, axis=-1):
     "AUROC of each row of scores `s` against 0/1 labels `l` (vectorised Mann-Whitney)."
     R = sst.rankdata(s, axis=axis); n1 = l.sum(axis); n0 = l.shape[axis] - n1
     with np.errstate(divide="ignore", invalid="ignore"): return ((R * l).sum(axis) - n1 * (n1 + 1) / 2) / (n1 * n0)
 
+# %% ../nbs/stats.ipynb #4ab76094
 def auroc(
     scores,                  # a score per item; higher = more likely positive
     labels,                  # booleans (or 0/1): the true class
     level:float=0.95,        # confidence level
     method:str="delong",     # "delong" or "bootstrap" (stratified percentile bootstrap)
     n_resamples:int=10_000,  # bootstrap resamples
-    seed:int=0,
+    seed:int=0,              # bootstrap seed
 )->CI:                       # estimate = AUROC with its interval
     "Area under the ROC curve with a DeLong or bootstrap confidence interval."
     s, l = _vector(scores, "scores"), _binary(labels, "labels").astype(float)
@@ -665,7 +683,7 @@ def auroc(
            "clipped to [0, 1]" if lo < 0 or hi > 1 else ""
     return CI(est, max(lo, 0.0), min(hi, 1.0), level, "delong", n=len(s), note=note)
 
-# %% ../nbs/stats.ipynb #53705462
+# %% ../nbs/stats.ipynb #6d2d63e3
 def _reject_prob(m_max:int, pi:float, alpha:float)->np.ndarray:
     "P(exact McNemar rejects | m discordant pairs), m = 0..m_max, when a discordant pair is of type b with prob. pi."
     m = np.arange(m_max + 1)
@@ -687,6 +705,7 @@ def _check_pb_pc(p_b, p_c, alpha):
 
 _POWER_METHOD = "exact McNemar (binomial test of b given b + c; b + c ~ Binomial(n, p_b + p_c))"
 
+# %% ../nbs/stats.ipynb #53705462
 def mcnemar_power(
     n:int,               # paired items
     p_b:float,           # P(x true, y false) per item, e.g. correct -> wrong
@@ -701,6 +720,7 @@ def mcnemar_power(
     pw = float(_power_many(np.array([n]), q, _reject_prob(int(n), p_b / q, alpha))[0])
     return PowerResult(int(n), pw, p_b, p_c, alpha, _POWER_METHOD)
 
+# %% ../nbs/stats.ipynb #ef91790f
 def mcnemar_sample_size(
     p_b:float,            # P(x true, y false) per item
     p_c:float,            # P(x false, y true) per item
@@ -732,7 +752,7 @@ def mcnemar_sample_size(
     note = f"power dips below {power} again at some n above {first}; from n_stable = {stable} it stays above" if stable > first else ""
     return PowerResult(first, float(p[0]), p_b, p_c, alpha, _POWER_METHOD, target=power, n_stable=stable, note=note)
 
-# %% ../nbs/stats.ipynb #86c10059
+# %% ../nbs/stats.ipynb #a858d42a
 _KEYS = ["model", "benchmark", "item_id", "sample"]
 
 def _bool_metric(s:pd.Series, name:str)->np.ndarray:
@@ -742,6 +762,7 @@ def _bool_metric(s:pd.Series, name:str)->np.ndarray:
         raise ValueError(f"column {name!r} must be boolean (True/False, NA allowed); got values like {s.dropna().iloc[:3].tolist()}") from None
     return b.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
+# %% ../nbs/stats.ipynb #86c10059
 def compare(
     outcomes:pd.DataFrame,       # the outcome table: model, benchmark, item_id, sample, condition and the metric
     baseline:str="base",         # the condition every other condition is compared with
