@@ -12,7 +12,7 @@ import os, random, sys, tempfile, time, warnings
 from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1"); os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 warnings.filterwarnings("ignore")
-from vlmfaith.data import synthetic_item
+from vlmfaith.synthetic import synthetic_item
 from vlmfaith.models import tiny_demo_model, load_vlm
 from vlmfaith.rl import (CachedJudge, FaithfulnessReward, TINY_GRPO, make_grpo_trainer, tiny_lora, to_trl_dataset)
 

@@ -4,7 +4,7 @@ import pytest
 
 pytest.importorskip("trl"); pytest.importorskip("peft")
 
-from vlmfaith.data import synthetic_item
+from vlmfaith.synthetic import synthetic_item
 from vlmfaith.models import tiny_demo_model
 from vlmfaith.run import BenchmarkConfig, DecodingConfig
 from vlmfaith.store import Store

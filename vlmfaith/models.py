@@ -754,7 +754,7 @@ def teach_format(
 )->Path:
     "Teach a tiny model the `<think>...</think><answer>(X) ...</answer>` format on synthetic items (random letters)."
     import random, torch
-    from vlmfaith.data import synthetic_benchmark
+    from vlmfaith.synthetic import synthetic_benchmark
     from vlmfaith.perturb import perturb
     vlm = load_vlm(str(path), quant=None, dtype="float32")
     model, tok = vlm.model, vlm.tokenizer
