@@ -20,7 +20,7 @@ __all__ = ['LETTERS', 'TASKS', 'BENCHMARKS', 'ItemError', 'MCItem', 'open_image'
            'stratified_sample', 'BenchmarkNotAvailable', 'read_rows', 'find_data_files', 'hub_rows', 'write_parquet',
            'strip_instructions', 'split_options', 'answer_letter', 'shuffle_options']
 
-# %% ../nbs/data.ipynb #68f4a718
+# %% ../nbs/data.ipynb #afdc2d6b
 LETTERS = string.ascii_uppercase   # option letters, in order
 TASKS = ("count", "relation", "depth", "distance", "attribute", "other")   # the task types templates key on
 
@@ -81,7 +81,7 @@ def open_image(img, max_side:int|None=None):
         im = im.resize((max(1, round(im.width*s)), max(1, round(im.height*s))), Image.Resampling.BICUBIC)
     return im
 
-# %% ../nbs/data.ipynb #0f2495b1
+# %% ../nbs/data.ipynb #10fa5d1a
 def image_bytes(img)->bytes:
     "The bytes that identify an image: the file's own bytes for paths and bytes, a PNG encoding for decoded images."
     src = _image_source(img)
@@ -97,7 +97,7 @@ def load_image(self:MCItem, max_side:int|None=None):
     "This item's image as RGB, EXIF orientation applied, longer side at most `max_side`."
     return open_image(self.image, max_side)
 
-# %% ../nbs/data.ipynb #7b0625ea
+# %% ../nbs/data.ipynb #ed0e5e29
 @patch
 def image_bytes(self:MCItem)->bytes:
     "The bytes that identify this item's image (for content hashes and data URLs)."
@@ -136,7 +136,7 @@ def validate_item(item:MCItem, benchmark:str|None=None, row:Any=None, check_imag
         except Exception as e: fail("image", f"image cannot be read ({type(e).__name__}: {e})")
     return item
 
-# %% ../nbs/data.ipynb #6a9fb9ca
+# %% ../nbs/data.ipynb #de3d1d58
 def validate_items(items, benchmark:str|None=None, check_image:bool=True, rows:list|None=None)->list:
     "Validate every item and refuse duplicate ids; rows are numbered from 0 unless `rows` gives their labels."
     seen, out = {}, []
@@ -159,7 +159,7 @@ class BenchmarkSpec:
     source: str = ""          # where the schema and its mapping to MCItem were established
     aliases: tuple = ()       # other names it answers to
 
-# %% ../nbs/data.ipynb #fb9e5de9
+# %% ../nbs/data.ipynb #1ce9b4d7
 def _norm(name:str)->str: return re.sub(r"[^0-9a-z]", "", str(name).lower().replace("*", "star"))
 
 class BenchmarkRegistry(dict):
@@ -191,10 +191,10 @@ class BenchmarkRegistry(dict):
         for a in (spec.key, spec.name, *spec.aliases): self._alias[_norm(a)] = spec.key
         super().__setitem__(spec.key, spec); return spec
 
-# %% ../nbs/data.ipynb #9efb23bd
+# %% ../nbs/data.ipynb #4c65e078
 BENCHMARKS = BenchmarkRegistry(modules=("vlmfaith.synthetic", "vlmfaith.benchmarks"))   # every benchmark `load_benchmark` knows
 
-# %% ../nbs/data.ipynb #c4bc8cfe
+# %% ../nbs/data.ipynb #29980be8
 def register_benchmark(
     key:str,                 # canonical name
     loader:Callable,         # loader(split=None, path=None, limit=None, seed=0, **kwargs) -> MCItems
@@ -209,7 +209,7 @@ def register_benchmark(
     "Add (or replace) a benchmark in `BENCHMARKS` (or another registry)."
     return (BENCHMARKS if registry is None else registry).add(BenchmarkSpec(key, name or key, loader, hub_id, split, source, tuple(aliases)))
 
-# %% ../nbs/data.ipynb #022a06ee
+# %% ../nbs/data.ipynb #8705a2cb
 def load_benchmark(
     name:str="synthetic",    # a registered benchmark (see `BENCHMARKS`)
     *,
@@ -257,7 +257,7 @@ def stratified_sample(
 class BenchmarkNotAvailable(RuntimeError):
     "A benchmark that cannot be read here: no local copy was given and the Hugging Face Hub cannot serve it."
 
-# %% ../nbs/data.ipynb #16f91e3f
+# %% ../nbs/data.ipynb #a570fc1b
 def read_rows(
     f:Path,   # a parquet, TSV, CSV, JSON lines or JSON file
 ):
@@ -277,7 +277,7 @@ def read_rows(
         yield from (data if isinstance(data, list) else data.get("data", data.get("questions", [data])))
     else: raise ValueError(f"cannot read {f}: unknown file type {suf!r}")
 
-# %% ../nbs/data.ipynb #ccb6e56e
+# %% ../nbs/data.ipynb #ca297c09
 def find_data_files(
     path:str|Path,         # a file, or a folder searched recursively
     globs:list,            # file name patterns, in order of preference
@@ -297,7 +297,7 @@ def find_data_files(
     if not found: raise BenchmarkNotAvailable(f"no {' or '.join(globs)} file under {p}")
     return found
 
-# %% ../nbs/data.ipynb #41e2cce5
+# %% ../nbs/data.ipynb #90974ca1
 def hub_rows(
     hub_id:str,              # Hugging Face dataset id
     config:str|None=None,    # dataset config
@@ -316,7 +316,7 @@ def hub_rows(
             ds = ds.cast_column(col, datasets.List(datasets.Image(decode=False)))
     yield from ds
 
-# %% ../nbs/data.ipynb #e7c38179
+# %% ../nbs/data.ipynb #3749f5d1
 def write_parquet(
     cols:dict,    # column name -> values
     feats:dict,   # column name -> `datasets` feature (e.g. `datasets.Image()`)
@@ -344,7 +344,7 @@ def strip_instructions(
         if q.endswith(s): q = q[:-len(s)].rstrip()
     return q
 
-# %% ../nbs/data.ipynb #e7dcce7e
+# %% ../nbs/data.ipynb #ba8aad81
 def split_options(
     text:str,   # a question with its options written into it
 )->tuple:     # (question, option texts)
@@ -359,7 +359,7 @@ def split_options(
             return strip_instructions(text[:run[0].start()]), opts
     return strip_instructions(text), []
 
-# %% ../nbs/data.ipynb #af85e823
+# %% ../nbs/data.ipynb #20ac7ba1
 def answer_letter(
     answer,         # a letter in any of its forms, or an option's text
     options:list,   # the option texts
@@ -376,7 +376,7 @@ def answer_letter(
     if a.lower() in norm and norm.count(a.lower()) == 1: return LETTERS[norm.index(a.lower())], None
     return a, None     # not a letter: validation will say so, naming the row
 
-# %% ../nbs/data.ipynb #465b9b46
+# %% ../nbs/data.ipynb #b04a56a7
 def shuffle_options(
     options:list,   # option texts
     correct:int,    # index of the correct one
