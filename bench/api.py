@@ -5,7 +5,8 @@ Run: python bench/api.py"""
 import io, time
 from PIL import Image
 import numpy as np
-from vlmfaith.api import OpenAIVLM, ScriptedServer, data_url, _URLS
+from vlmfaith.api import OpenAIVLM, data_url, _URLS
+from vlmfaith.testing import ScriptedServer
 from vlmfaith.data import MCItem
 from vlmfaith.perturb import perturb
 

@@ -47,7 +47,7 @@ def timed(f, reps):
 
 def main(n_rows:int=50_000):
     from vlmfaith.explore import Explorer, ItemImages
-    from vlmfaith.data import synthetic_item
+    from vlmfaith.synthetic import synthetic_item
     from vlmfaith.run import ExperimentSpec
     df, recs = big_table(n_rows)
     spec_images = ItemImages(ExperimentSpec.load(ROOT/"data"/"demo"/"spec.yaml"))

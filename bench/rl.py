@@ -12,7 +12,7 @@ import os, random, sys, tempfile, time, warnings
 from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1"); os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 warnings.filterwarnings("ignore")
-from vlmfaith.data import synthetic_item
+from vlmfaith.synthetic import synthetic_item
 from vlmfaith.models import load_vlm
 from vlmfaith.demo import tiny_demo_model
 from vlmfaith.judge import CachedJudge

@@ -3,7 +3,8 @@ retries, errors, concurrency and key hygiene. vLLM's tier (logprobs, n, prefill,
 import logging, time, warnings
 import pytest
 from PIL import Image
-from vlmfaith.api import OpenAIVLM, ScriptedServer, CapabilityError, local_server
+from vlmfaith.api import OpenAIVLM, CapabilityError, local_server
+from vlmfaith.testing import ScriptedServer
 from vlmfaith.data import MCItem
 from vlmfaith.perturb import Prompt, perturb
 

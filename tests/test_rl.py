@@ -4,12 +4,13 @@ import pytest
 
 pytest.importorskip("trl"); pytest.importorskip("peft")
 
-from vlmfaith.data import synthetic_item
+from vlmfaith.synthetic import synthetic_item
 from vlmfaith.demo import tiny_demo_model
 from vlmfaith.run import BenchmarkConfig, DecodingConfig
 from vlmfaith.store import Store
 from vlmfaith.judge import CachedJudge
-from vlmfaith.rl import (ScriptedJudge, TINY_GRPO, DYNAMICS_COLUMNS, to_trl_dataset, make_grpo_trainer,
+from vlmfaith.testing import ScriptedJudge
+from vlmfaith.rl import (TINY_GRPO, DYNAMICS_COLUMNS, to_trl_dataset, make_grpo_trainer,
                          sweep_checkpoints, find_checkpoints, load_checkpoint)
 
 

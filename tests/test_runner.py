@@ -105,7 +105,7 @@ def test_damaged_line_is_skipped_and_redone(tmp_path, backend, reference):
 
 def test_unreadable_image_is_a_clear_error(tmp_path):
     "A benchmark row with an unreadable image stops the run before any model work, naming benchmark, row and field."
-    from vlmfaith.data import write_fixture
+    from vlmfaith.benchmarks import write_fixture
     fx = write_fixture("cv-bench", tmp_path/"cv", n=4, bad={2: {"image": b"not an image"}})
     spec = ExperimentSpec(models=[ModelConfig("tiny")], benchmarks=[BenchmarkConfig("cv-bench", path=str(fx))],
                           conditions=["base"], out=str(tmp_path/"out"))

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Sequence
 from urllib.parse import urlparse
@@ -23,8 +22,8 @@ from .models import Generation, LetterProbs, CapabilityError, SYSTEM_PROMPT
 
 # %% auto #0
 __all__ = ['PREFILL_MODES', 'CONTINUE_FLAGS', 'USER_PREFILL', 'RETRY_STATUSES', 'ANSWER_CUE', 'log', 'data_url', 'chat_messages',
-           'retryable', 'retry_after', 'retry_delay', 'letter_context', 'token_letter', 'letter_row', 'completion_json',
-           'ScriptedServer', 'APIRequestError', 'OpenAIVLM', 'transformers_serve', 'LocalServer', 'local_server']
+           'retryable', 'retry_after', 'retry_delay', 'letter_context', 'token_letter', 'letter_row', 'APIRequestError',
+           'OpenAIVLM', 'transformers_serve', 'LocalServer', 'local_server']
 
 # %% ../nbs/api.ipynb #3bd4cbdc
 _URLS: dict = {}
@@ -159,72 +158,6 @@ def letter_row(
         if (L := token_letter(tok, letters)) is not None: raw[L] += math.exp(lp)
     row = [raw[L] for L in letters]
     return row, sum(row)
-
-# %% ../nbs/api.ipynb #b83d759c
-def completion_json(content:str="(A)", n:int=1, model:str="scripted", prompt_tokens:int=10, finish_reason:str="stop")->dict:
-    "A minimal chat.completion response body."
-    return {"id": "chatcmpl-scripted", "object": "chat.completion", "created": 0, "model": model,
-            "choices": [{"index": i, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason,
-                         "logprobs": None} for i in range(n)],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 3*n, "total_tokens": prompt_tokens + 3*n}}
-
-class ScriptedServer:
-    "A real HTTP server on 127.0.0.1 that answers chat completions from a script; a context manager."
-    def __init__(self,
-                 script:Sequence=(),   # per request in arrival order: a status, (status, headers, body) or a callable(request)
-                 delay:float=0.0,      # seconds before each answer
-                 n:bool=True):         # honour the request's `n` in default answers
-        self.script, self.delay, self.n = list(script), delay, n
-        self.requests, self.in_flight, self.max_in_flight = [], 0, 0
-        self._lock = threading.Lock()
-
-    def _next(self, req:dict):
-        with self._lock:
-            self.requests.append(req)
-            entry = self.script.pop(0) if self.script else None
-        if callable(entry): entry = entry(req)
-        if entry is None:
-            user = [m for m in req["json"].get("messages", []) if m.get("role") == "user"]
-            c = user[-1]["content"] if user else ""
-            text = c if isinstance(c, str) else " ".join(p.get("text", "") for p in c if p.get("type") == "text")
-            return 200, {}, completion_json("echo: " + text, n=(req["json"].get("n") or 1) if self.n else 1)
-        if isinstance(entry, int): return entry, {}, {"error": {"message": f"scripted {entry}"}}
-        return entry
-
-    def __enter__(self):
-        srv = self
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True     # headers and body go out in two writes: without this, 40 ms per answer
-            def log_message(self, *a): pass
-            def do_GET(self): self._send(200, {}, {"status": "ok"})
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                with srv._lock: srv.in_flight += 1; srv.max_in_flight = max(srv.max_in_flight, srv.in_flight)
-                try:
-                    time.sleep(srv.delay)
-                    status, headers, out = srv._next({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                                       "json": json.loads(body or b"{}")})
-                finally:
-                    with srv._lock: srv.in_flight -= 1
-                if isinstance(out, (dict, list)):
-                    auth = self.headers.get("authorization", "")
-                    out = json.dumps(out).replace("{authorization}", auth).replace("{api_key}", auth.removeprefix("Bearer "))
-                self._send(status, headers, out)
-            def _send(self, status, headers, out):
-                data = (out if isinstance(out, str) else json.dumps(out)).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json"); self.send_header("content-length", str(len(data)))
-                for k, v in headers.items(): self.send_header(k, str(v))
-                self.end_headers(); self.wfile.write(data)
-        self._srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._srv.daemon_threads = True
-        self._thread = threading.Thread(target=self._srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True); self._thread.start()
-        self.base_url = f"http://127.0.0.1:{self._srv.server_address[1]}/v1"
-        return self
-
-    def __exit__(self, *exc):
-        self._srv.shutdown(); self._srv.server_close(); self._thread.join()
 
 # %% ../nbs/api.ipynb #fa71da61
 log = logging.getLogger("vlmfaith.api")

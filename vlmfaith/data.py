@@ -1,4 +1,4 @@
-"""The multiple-choice item every stage of vlmfaith works on, its validation, and the benchmarks that produce it.
+"""The multiple-choice item every stage of vlmfaith works on, its validation, the registry behind `load_benchmark`, and the file readers that benchmark loaders share.
 
 Docs: https://vlmfaith.github.io/vlmfaith/data.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://vlmfaith.github.io/vlmfaith/data.html.md"""
 
 # %% ../nbs/data.ipynb #d16cd6ec
 from __future__ import annotations
-import base64, hashlib, io, json, math, os, re, string
+import hashlib, importlib, io, json, os, re, string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,16 +15,16 @@ from typing import Any
 import numpy as np
 
 # %% auto #0
-__all__ = ['LETTERS', 'TASKS', 'SYNTHETIC_COLOURS', 'SYNTHETIC_SHAPES', 'SYNTHETIC_TASKS', 'SYNTHETIC_VERSION', 'BENCHMARKS',
-           'WHATSUP_QUESTION', 'FIXTURE_FORMS', 'ItemError', 'MCItem', 'open_image', 'image_bytes', 'validate_item',
-           'validate_items', 'synthetic_item', 'synthetic_benchmark', 'BenchmarkNotAvailable', 'stratified_sample',
-           'BenchmarkSpec', 'BenchmarkRegistry', 'register_benchmark', 'load_benchmark', 'write_synthetic',
-           'synthetic_card', 'split_options', 'answer_letter', 'fixture_records', 'write_fixture']
+__all__ = ['LETTERS', 'TASKS', 'BENCHMARKS', 'ItemError', 'MCItem', 'open_image', 'image_bytes', 'validate_item',
+           'validate_items', 'BenchmarkSpec', 'BenchmarkRegistry', 'register_benchmark', 'load_benchmark',
+           'stratified_sample', 'BenchmarkNotAvailable', 'read_rows', 'find_data_files', 'hub_rows', 'write_parquet',
+           'strip_instructions', 'split_options', 'answer_letter', 'shuffle_options']
+
+# %% ../nbs/data.ipynb #afdc2d6b
+LETTERS = string.ascii_uppercase   # option letters, in order
+TASKS = ("count", "relation", "depth", "distance", "attribute", "other")   # the task types templates key on
 
 # %% ../nbs/data.ipynb #8e286ad3
-LETTERS = string.ascii_uppercase
-TASKS = ("count", "relation", "depth", "distance", "attribute", "other")
-
 class ItemError(ValueError):
     "A benchmark row that cannot become a valid `MCItem`; the message names the benchmark, the row and the field."
     def __init__(self, msg:str, benchmark:str|None=None, row:Any=None, field:str|None=None):
@@ -81,6 +81,7 @@ def open_image(img, max_side:int|None=None):
         im = im.resize((max(1, round(im.width*s)), max(1, round(im.height*s))), Image.Resampling.BICUBIC)
     return im
 
+# %% ../nbs/data.ipynb #10fa5d1a
 def image_bytes(img)->bytes:
     "The bytes that identify an image: the file's own bytes for paths and bytes, a PNG encoding for decoded images."
     src = _image_source(img)
@@ -96,6 +97,7 @@ def load_image(self:MCItem, max_side:int|None=None):
     "This item's image as RGB, EXIF orientation applied, longer side at most `max_side`."
     return open_image(self.image, max_side)
 
+# %% ../nbs/data.ipynb #ed0e5e29
 @patch
 def image_bytes(self:MCItem)->bytes:
     "The bytes that identify this item's image (for content hashes and data URLs)."
@@ -134,6 +136,7 @@ def validate_item(item:MCItem, benchmark:str|None=None, row:Any=None, check_imag
         except Exception as e: fail("image", f"image cannot be read ({type(e).__name__}: {e})")
     return item
 
+# %% ../nbs/data.ipynb #de3d1d58
 def validate_items(items, benchmark:str|None=None, check_image:bool=True, rows:list|None=None)->list:
     "Validate every item and refuse duplicate ids; rows are numbered from 0 unless `rows` gives their labels."
     seen, out = {}, []
@@ -144,238 +147,85 @@ def validate_items(items, benchmark:str|None=None, check_image:bool=True, rows:l
         seen[it.id] = row; out.append(it)
     return out
 
-# %% ../nbs/data.ipynb #d9585605
-SYNTHETIC_COLOURS = {"red": (220, 40, 40), "green": (40, 160, 60), "blue": (40, 80, 220), "yellow": (235, 195, 20),
-                     "purple": (140, 60, 180), "orange": (245, 130, 30), "black": (25, 25, 25)}
-SYNTHETIC_SHAPES = ("circle", "square", "triangle")
-SYNTHETIC_TASKS = ("count", "relation", "depth", "distance", "attribute")
-SYNTHETIC_VERSION = 1     # bump when a change to the generator changes what a seed produces
-_BACKGROUNDS = ((246, 246, 242), (238, 242, 247), (247, 242, 233), (240, 246, 240))
-_RELATIONS = ("to the left of", "to the right of", "above", "below")
+# %% ../nbs/data.ipynb #6d42c0d3
+@dataclass
+class BenchmarkSpec:
+    "How to load one benchmark, and where its schema comes from."
+    key: str                  # canonical name, e.g. "cv-bench"
+    name: str                 # display name, e.g. "CV-Bench"
+    loader: Callable          # loader(split=None, path=None, limit=None, seed=0, **kwargs) -> MCItems
+    hub_id: str|None = None   # Hugging Face dataset id read when no `path` is given
+    split: str|None = None    # default split
+    source: str = ""          # where the schema and its mapping to MCItem were established
+    aliases: tuple = ()       # other names it answers to
 
-# %% ../nbs/data.ipynb #2516a8ca
-def _obj(colour, shape, x, y, r): return dict(colour=colour, shape=shape, x=round(float(x), 4), y=round(float(y), 4), r=round(float(r), 4))
-def _name(o): return f"the {o['colour']} {o['shape']}"
+# %% ../nbs/data.ipynb #1ce9b4d7
+def _norm(name:str)->str: return re.sub(r"[^0-9a-z]", "", str(name).lower().replace("*", "star"))
 
-def _inside(o, px, py):
-    "Which of the points (`px`, `py`) lie inside object `o`."
-    dx, dy = px - o["x"], py - o["y"]
-    if o["shape"] == "circle": return dx*dx + dy*dy <= o["r"]**2
-    sq = (abs(dx) <= o["r"]) & (abs(dy) <= o["r"])
-    return sq if o["shape"] == "square" else sq & (abs(dx) <= (dy + o["r"]) / 2)   # triangle: apex up
+class BenchmarkRegistry(dict):
+    "Benchmarks by canonical name; lookups ignore case, spaces and punctuation, and accept aliases."
+    def __init__(self,
+                 modules:Iterable=()):  # modules whose import registers benchmarks here, imported on first use
+        super().__init__(); self._alias, self._modules = {}, tuple(modules)
+    def _load(self):
+        "Import the registering modules, once."
+        mods, self._modules = self._modules, ()
+        for m in mods: importlib.import_module(m)
+    def resolve(self, name:str)->str:
+        "The canonical name of `name`."
+        self._load()
+        if _norm(name) not in self._alias: raise KeyError(f"unknown benchmark {name!r}; registered: {', '.join(self)}")
+        return self._alias[_norm(name)]
+    def __getitem__(self, name): return super().__getitem__(self.resolve(name))
+    def __contains__(self, name): self._load(); return _norm(name) in self._alias
+    def get(self, name, default=None): return self[name] if name in self else default
+    def __iter__(self): self._load(); return super().__iter__()
+    def __len__(self): self._load(); return super().__len__()
+    def keys(self): self._load(); return super().keys()
+    def values(self): self._load(); return super().values()
+    def items(self): self._load(); return super().items()
+    def __repr__(self): self._load(); return super().__repr__()
+    def add(self, spec:BenchmarkSpec)->BenchmarkSpec:
+        "Register `spec` under its key, display name and aliases, replacing a benchmark with the same key."
+        if getattr(spec.loader, "__module__", None) not in self._modules: self._load()
+        for a in (spec.key, spec.name, *spec.aliases): self._alias[_norm(a)] = spec.key
+        super().__setitem__(spec.key, spec); return spec
 
-def _covered(back, front, k=41):
-    "The fraction of object `back` that object `front` hides, and what stays visible (a k x k mask)."
-    g = np.linspace(-1, 1, k) * back["r"]
-    px, py = np.meshgrid(back["x"] + g, back["y"] + g)
-    inside = _inside(back, px, py); hidden = inside & _inside(front, px, py)
-    return float(hidden.sum() / inside.sum()), inside & ~hidden
+# %% ../nbs/data.ipynb #4c65e078
+BENCHMARKS = BenchmarkRegistry(modules=("vlmfaith.synthetic", "vlmfaith.benchmarks"))   # every benchmark `load_benchmark` knows
 
-def _place(rng, objects, r, *, gap=0.03, lo=None, hi=None, tries=500):
-    "A centre for a new object of half-size `r` whose bounding square keeps `gap` clear of every object's, or None."
-    lo = r + 0.03 if lo is None else lo
-    hi = 1 - r - 0.03 if hi is None else hi
-    for _ in range(tries):
-        x, y = rng.uniform(lo, hi, size=2)
-        if all(max(abs(x-o["x"]), abs(y-o["y"])) > r + o["r"] + gap for o in objects): return float(x), float(y)
-    return None
+# %% ../nbs/data.ipynb #29980be8
+def register_benchmark(
+    key:str,                 # canonical name
+    loader:Callable,         # loader(split=None, path=None, limit=None, seed=0, **kwargs) -> MCItems
+    *,
+    name:str|None=None,      # display name (default: `key`)
+    hub_id:str|None=None,    # Hugging Face dataset id
+    split:str|None=None,     # default split
+    source:str="",           # where the schema was established
+    aliases:Iterable=(),     # other names
+    registry:BenchmarkRegistry|None=None,  # where to register (default `BENCHMARKS`; `rl` keeps its training sets apart)
+)->BenchmarkSpec:
+    "Add (or replace) a benchmark in `BENCHMARKS` (or another registry)."
+    return (BENCHMARKS if registry is None else registry).add(BenchmarkSpec(key, name or key, loader, hub_id, split, source, tuple(aliases)))
 
-def _options(rng, correct, pool, pos, k=4):
-    "`k` option texts: `correct` at index `pos`, the others drawn from `pool` in random order."
-    others = [p for p in pool if p != correct]
-    others = [others[i] for i in rng.permutation(len(others))[:k-1]]
-    return others[:pos] + [correct] + others[pos:]
-
-def _render(objects, size, bg)->bytes:
-    "PNG bytes of `objects` drawn in order (later ones on top) on a plain background."
-    from PIL import Image, ImageDraw
-    im = Image.new("RGB", (size, size), _BACKGROUNDS[bg])
-    d = ImageDraw.Draw(im)
-    for o in objects:
-        cx, cy, r, fill = o["x"]*size, o["y"]*size, o["r"]*size, SYNTHETIC_COLOURS[o["colour"]]
-        if o["shape"] == "circle": d.ellipse([cx-r, cy-r, cx+r, cy+r], fill=fill)
-        elif o["shape"] == "square": d.rectangle([cx-r, cy-r, cx+r, cy+r], fill=fill)
-        else: d.polygon([(cx, cy-r), (cx+r, cy+r), (cx-r, cy+r)], fill=fill)
-    buf = io.BytesIO(); im.save(buf, format="PNG", compress_level=9)
-    return buf.getvalue()
-
-def _distinct(rng, n):
-    "`n` different colours and `n` random shapes, so that every object has a unique name."
-    return [str(c) for c in rng.permutation(list(SYNTHETIC_COLOURS))[:n]], [str(rng.choice(SYNTHETIC_SHAPES)) for _ in range(n)]
-
-# %% ../nbs/data.ipynb #8cdb2fc3
-def _count_scene(rng, pos):
-    start = int(rng.integers(0, 4)); k = start + pos          # options start..start+3 put the answer at `pos`
-    colour, shape = str(rng.choice(list(SYNTHETIC_COLOURS))), str(rng.choice(SYNTHETIC_SHAPES))
-    r, objs = float(rng.uniform(0.045, 0.06)), []
-    for _ in range(k):
-        if (xy := _place(rng, objs, r)) is None: return None
-        objs.append(_obj(colour, shape, *xy, r))
-    for _ in range(int(rng.integers(1, 5))):                   # distractors differ in colour, shape or both
-        c, s = colour, shape
-        while (c, s) == (colour, shape): c, s = str(rng.choice(list(SYNTHETIC_COLOURS))), str(rng.choice(SYNTHETIC_SHAPES))
-        if (xy := _place(rng, objs, r)) is None: return None
-        objs.append(_obj(c, s, *xy, r))
-    objs = [objs[i] for i in rng.permutation(len(objs))]
-    return (f"How many {colour} {shape}s are there in the image?", [str(start + j) for j in range(4)], objs,
-            dict(colour=colour, shape=shape, count=k))
-
-def _relation_scene(rng, pos):
-    rel = _RELATIONS[int(rng.integers(0, 4))]
-    cols, shapes = _distinct(rng, 4)
-    r = float(rng.uniform(0.06, 0.08))
-    for _ in range(200):                                        # the off-axis offset is at most a quarter of the on-axis one
-        bx, by = rng.uniform(0.2, 0.8, size=2)
-        d = rng.uniform(0.3, 0.55); off = rng.uniform(-0.25, 0.25) * d
-        dx, dy = {"to the left of": (-d, off), "to the right of": (d, off), "above": (off, -d), "below": (off, d)}[rel]
-        if r + 0.03 < bx + dx < 1 - r - 0.03 and r + 0.03 < by + dy < 1 - r - 0.03: break
-    else: return None
-    a, b = _obj(cols[0], shapes[0], bx + dx, by + dy, r), _obj(cols[1], shapes[1], bx, by, r)
-    objs = [a, b]
-    for i in range(2, 2 + int(rng.integers(0, 3))):
-        if (xy := _place(rng, objs, r)) is None: return None
-        objs.append(_obj(cols[i], shapes[i], *xy, r))
-    return (f"Where is {_name(a)} relative to {_name(b)}?", _options(rng, rel, _RELATIONS, pos), objs,
-            dict(subject=_name(a), reference=_name(b), relation=rel))
-
-def _depth_scene(rng, pos):
-    from scipy import ndimage
-    cols, shapes = _distinct(rng, 4)
-    shapes[0] = str(rng.choice(["circle", "square"]))          # the hidden object and the near one are not triangles,
-    shapes[3] = str(rng.choice(["circle", "square"]))          # so what stays visible of the hidden one is one piece
-    far_r = [float(rng.uniform(0.05, 0.07)) for _ in range(3)]
-    near_r = max(far_r) * float(rng.uniform(1.9, 2.3))         # the near object is about twice as large
-    objs = []
-    for rr in far_r:                                            # the far objects sit in the upper two thirds, apart
-        if (xy := _place(rng, objs, rr, gap=0.05, lo=rr + 0.04, hi=0.62)) is None: return None
-        objs.append(_obj(cols[len(objs)], shapes[len(objs)], *xy, rr))
-    hidden = objs[0]
-    for _ in range(300):                                        # the near one covers 15-45% of the hidden one, from below
-        ang = rng.uniform(0.3*math.pi, 0.7*math.pi); dist = (near_r + hidden["r"]) * rng.uniform(0.7, 0.9)
-        x, y = hidden["x"] + dist*math.cos(ang), hidden["y"] + dist*math.sin(ang)
-        if not (near_r + 0.02 < x < 1 - near_r - 0.02 and near_r + 0.02 < y < 1 - near_r - 0.02): continue
-        if y <= max(o["y"] + o["r"] for o in objs): continue   # lower in the frame than every other object
-        if not all(max(abs(x-o["x"]), abs(y-o["y"])) > near_r + o["r"] + 0.03 for o in objs[1:]): continue
-        near = _obj(cols[3], shapes[3], x, y, near_r)
-        frac, visible = _covered(hidden, near)
-        if 0.15 <= frac <= 0.45 and ndimage.label(visible)[1] == 1: break
-    else: return None
-    objs = [objs[i] for i in rng.permutation(3)] + [near]       # painter's order: the nearest is drawn last
-    return ("Which object is closest to the camera?", _options(rng, _name(near), [_name(o) for o in objs], pos), objs,
-            dict(nearest=_name(near), hidden=_name(hidden)))
-
-def _distance_scene(rng, pos):
-    cols, shapes = _distinct(rng, 5)
-    r, closest = float(rng.uniform(0.05, 0.065)), bool(rng.integers(0, 2))
-    for _ in range(100):
-        objs = []
-        for i in range(5):
-            if (xy := _place(rng, objs, r, gap=0.04)) is None: break
-            objs.append(_obj(cols[i], shapes[i], *xy, r))
-        if len(objs) < 5: continue
-        ref, cands = objs[0], objs[1:]
-        ds = sorted((math.dist((o["x"], o["y"]), (ref["x"], ref["y"])), i) for i, o in enumerate(cands))
-        if closest and ds[0][0] < 0.7 * ds[1][0]: target = cands[ds[0][1]]; break
-        if not closest and ds[-1][0] > 1.3 * ds[-2][0]: target = cands[ds[-1][1]]; break
-    else: return None
-    word = "closest to" if closest else "farthest from"
-    return (f"Which object is {word} {_name(ref)}?", _options(rng, _name(target), [_name(o) for o in cands], pos), objs,
-            dict(reference=_name(ref), which=word, target=_name(target)))
-
-def _attribute_scene(rng, pos):
-    shapes = [str(s) for s in rng.permutation(SYNTHETIC_SHAPES)][:int(rng.integers(2, 4))]
-    cols = [str(c) for c in rng.permutation(list(SYNTHETIC_COLOURS))]
-    r, objs = float(rng.uniform(0.07, 0.1)), []
-    for i, s in enumerate(shapes):                              # the other shapes wear colours that are also offered
-        if (xy := _place(rng, objs, r, gap=0.05)) is None: return None
-        objs.append(_obj(cols[i], s, *xy, r))
-    objs = [objs[i] for i in rng.permutation(len(objs))]
-    return (f"What colour is the {shapes[0]}?", _options(rng, cols[0], cols[:4], pos), objs,
-            dict(shape=shapes[0], colour=cols[0]))
-
-_SCENES = dict(count=_count_scene, relation=_relation_scene, depth=_depth_scene, distance=_distance_scene,
-               attribute=_attribute_scene)
-
-# %% ../nbs/data.ipynb #b97d651b
-def synthetic_item(
-    i:int,                 # index of the item within the benchmark
-    seed:int=0,            # benchmark seed
-    size:int=256,          # image side in pixels
-    task:str|None=None,    # question type; default: the i-th of `SYNTHETIC_TASKS`, cycling
-)->MCItem:
-    "Item `i` of the synthetic benchmark drawn with `seed`, the same whatever the benchmark's length."
-    task = task or SYNTHETIC_TASKS[i % len(SYNTHETIC_TASKS)]
-    if task not in _SCENES: raise ValueError(f"unknown synthetic task {task!r}; expected one of {', '.join(SYNTHETIC_TASKS)}")
-    if size < 64: raise ValueError(f"size must be at least 64 pixels, got {size}")
-    rng = np.random.default_rng([seed, i])
-    pos, bg = int(rng.integers(0, 4)), int(rng.integers(0, len(_BACKGROUNDS)))
-    for _ in range(100):
-        if (scene := _SCENES[task](rng, pos)) is not None: break
-    else: raise RuntimeError(f"could not lay out synthetic item {i} ({task}, seed {seed})")
-    question, options, objects, truth = scene
-    iid = f"synthetic-{seed}-{i:05d}"
-    meta = dict(image_id=iid, seed=seed, index=i, size=size, version=SYNTHETIC_VERSION, objects=objects, truth=truth)
-    return MCItem(iid, _render(objects, size, bg), question, options, LETTERS[pos], task, "synthetic", meta)
-
-def synthetic_benchmark(
-    n:int=300,                 # number of items
-    seed:int=0,                # benchmark seed
-    size:int=256,              # image side in pixels
-    tasks:Iterable|None=None,  # question types, in equal shares (default: all five)
+# %% ../nbs/data.ipynb #8705a2cb
+def load_benchmark(
+    name:str="synthetic",    # a registered benchmark (see `BENCHMARKS`)
+    *,
+    split:str|None=None,     # split to read (default: the benchmark's)
+    path:str|Path|None=None, # local copy in the benchmark's published form (default: the Hugging Face Hub)
+    limit:int|None=None,     # keep a sample of this many items, stratified by task
+    seed:int=0,              # seed of the sample (and of the synthetic benchmark)
+    registry:BenchmarkRegistry|None=None,  # where to look `name` up (default `BENCHMARKS`)
+    **kwargs,                # passed to the benchmark's loader
 )->list:
-    "The embedded synthetic benchmark: `n` validated items, question types in equal shares, deterministic by seed."
-    tasks = tuple(tasks or SYNTHETIC_TASKS)
-    return validate_items([synthetic_item(i, seed, size, tasks[i % len(tasks)]) for i in range(n)], "synthetic")
-
-# %% ../nbs/data.ipynb #3260e47c
-class BenchmarkNotAvailable(RuntimeError):
-    "A benchmark that cannot be read here: no local copy was given and the Hugging Face Hub cannot serve it."
-
-def _rows_of_file(f:Path):
-    "The rows of one published file as dicts, streamed: parquet, TSV/CSV, JSON lines, or JSON (a list of records)."
-    suf = f.suffix.lower()
-    if suf == ".parquet":
-        import pyarrow.parquet as pq
-        for batch in pq.ParquetFile(f).iter_batches(batch_size=256): yield from batch.to_pylist()
-    elif suf in (".tsv", ".csv"):
-        import pandas as pd   # every cell as text; only empty cells are missing ("None" can be an option)
-        for chunk in pd.read_csv(f, sep="\t" if suf == ".tsv" else ",", dtype=str, keep_default_na=False, chunksize=512):
-            yield from chunk.to_dict("records")
-    elif suf == ".jsonl":
-        with open(f, encoding="utf-8") as fh: yield from (json.loads(line) for line in fh if line.strip())
-    elif suf == ".json":
-        data = json.loads(Path(f).read_text(encoding="utf-8"))
-        yield from (data if isinstance(data, list) else data.get("data", data.get("questions", [data])))
-    else: raise ValueError(f"cannot read {f}: unknown file type {suf!r}")
-
-def _data_files(path, globs, split=None)->list:
-    "Files under `path` (a file or a folder) matching `globs`, preferring those whose path names `split`."
-    p = Path(path).expanduser()
-    if not p.exists(): raise BenchmarkNotAvailable(f"{p} does not exist")
-    if p.is_file(): return [p]
-    found = []
-    for g in globs:
-        found += [f for f in sorted(p.rglob(g)) if f.is_file() and f not in found
-                  and not any(part.startswith((".", "_")) for part in f.relative_to(p).parts)]
-    if split:
-        named = [f for f in found if split.lower() in str(f.relative_to(p)).lower()]
-        found = named or found
-    if not found: raise BenchmarkNotAvailable(f"no {' or '.join(globs)} file under {p}")
-    return found
-
-def _hub_rows(hub_id:str, config:str|None=None, split:str|None=None):
-    "Rows of a Hugging Face dataset, images (also inside lists) left undecoded ({'bytes', 'path'} dicts)."
-    import datasets
-    try: ds = datasets.load_dataset(hub_id, config, split=split)
-    except Exception as e:
-        raise BenchmarkNotAvailable(f"could not load {hub_id!r} (config {config!r}, split {split!r}) from the Hugging Face "
-                                    f"Hub ({type(e).__name__}: {str(e)[:200]}). Download it where the Hub is reachable "
-                                    "and pass its folder or file as path=...") from e
-    for col, feat in ds.features.items():
-        if isinstance(feat, datasets.Image): ds = ds.cast_column(col, datasets.Image(decode=False))
-        elif isinstance(getattr(feat, "feature", None), datasets.Image):            # a list of images per row
-            ds = ds.cast_column(col, datasets.List(datasets.Image(decode=False)))
-    yield from ds
+    "Validated `MCItem`s of benchmark `name`, optionally a stratified sample of `limit` of them."
+    spec = (BENCHMARKS if registry is None else registry)[name]
+    items = list(spec.loader(split=split or spec.split, path=path, limit=limit, seed=seed, **kwargs))
+    for it in items: it.source = it.source or spec.key
+    items = validate_items(items, spec.name, rows=[it.meta.get("row", i) for i, it in enumerate(items)])
+    return stratified_sample(items, limit, seed)
 
 # %% ../nbs/data.ipynb #160d03cc
 def stratified_sample(
@@ -403,129 +253,101 @@ def stratified_sample(
     keep = sorted(int(i) for g in names for i in rng.choice(groups[g], alloc[g], replace=False))
     return [items[i] for i in keep]
 
-# %% ../nbs/data.ipynb #6d42c0d3
-def _norm(name:str)->str: return re.sub(r"[^0-9a-z]", "", str(name).lower().replace("*", "star"))
+# %% ../nbs/data.ipynb #3260e47c
+class BenchmarkNotAvailable(RuntimeError):
+    "A benchmark that cannot be read here: no local copy was given and the Hugging Face Hub cannot serve it."
 
-@dataclass
-class BenchmarkSpec:
-    "How to load one benchmark, and where its schema comes from."
-    key: str                  # canonical name, e.g. "cv-bench"
-    name: str                 # display name, e.g. "CV-Bench"
-    loader: Callable          # loader(split=None, path=None, limit=None, seed=0, **kwargs) -> MCItems
-    hub_id: str|None = None   # Hugging Face dataset id read when no `path` is given
-    split: str|None = None    # default split
-    source: str = ""          # where the schema and its mapping to MCItem were established
-    aliases: tuple = ()       # other names it answers to
+# %% ../nbs/data.ipynb #a570fc1b
+def read_rows(
+    f:Path,   # a parquet, TSV, CSV, JSON lines or JSON file
+):
+    "The rows of one published file as dicts, streamed: parquet, TSV/CSV, JSON lines, or JSON (a list of records)."
+    suf = f.suffix.lower()
+    if suf == ".parquet":
+        import pyarrow.parquet as pq
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=256): yield from batch.to_pylist()
+    elif suf in (".tsv", ".csv"):
+        import pandas as pd   # every cell as text; only empty cells are missing ("None" can be an option)
+        for chunk in pd.read_csv(f, sep="\t" if suf == ".tsv" else ",", dtype=str, keep_default_na=False, chunksize=512):
+            yield from chunk.to_dict("records")
+    elif suf == ".jsonl":
+        with open(f, encoding="utf-8") as fh: yield from (json.loads(line) for line in fh if line.strip())
+    elif suf == ".json":
+        data = json.loads(Path(f).read_text(encoding="utf-8"))
+        yield from (data if isinstance(data, list) else data.get("data", data.get("questions", [data])))
+    else: raise ValueError(f"cannot read {f}: unknown file type {suf!r}")
 
-class BenchmarkRegistry(dict):
-    "Benchmarks by canonical name; lookups ignore case, spaces and punctuation, and accept aliases."
-    def __init__(self): super().__init__(); self._alias = {}
-    def resolve(self, name:str)->str:
-        "The canonical name of `name`."
-        if _norm(name) not in self._alias: raise KeyError(f"unknown benchmark {name!r}; registered: {', '.join(self)}")
-        return self._alias[_norm(name)]
-    def __getitem__(self, name): return super().__getitem__(self.resolve(name))
-    def __contains__(self, name): return _norm(name) in self._alias
-    def get(self, name, default=None): return self[name] if name in self else default
-    def add(self, spec:BenchmarkSpec)->BenchmarkSpec:
-        for a in (spec.key, spec.name, *spec.aliases): self._alias[_norm(a)] = spec.key
-        super().__setitem__(spec.key, spec); return spec
-
-BENCHMARKS = BenchmarkRegistry()
-
-def register_benchmark(
-    key:str,                 # canonical name
-    loader:Callable,         # loader(split=None, path=None, limit=None, seed=0, **kwargs) -> MCItems
-    *,
-    name:str|None=None,      # display name (default: `key`)
-    hub_id:str|None=None,    # Hugging Face dataset id
-    split:str|None=None,     # default split
-    source:str="",           # where the schema was established
-    aliases:Iterable=(),     # other names
-    registry:BenchmarkRegistry|None=None,  # where to register (default `BENCHMARKS`; `rl` keeps its training sets apart)
-)->BenchmarkSpec:
-    "Add (or replace) a benchmark in `BENCHMARKS` (or another registry)."
-    return (BENCHMARKS if registry is None else registry).add(BenchmarkSpec(key, name or key, loader, hub_id, split, source, tuple(aliases)))
-
-def load_benchmark(
-    name:str="synthetic",    # a registered benchmark (see `BENCHMARKS`)
-    *,
-    split:str|None=None,     # split to read (default: the benchmark's)
-    path:str|Path|None=None, # local copy in the benchmark's published form (default: the Hugging Face Hub)
-    limit:int|None=None,     # keep a sample of this many items, stratified by task
-    seed:int=0,              # seed of the sample (and of the synthetic benchmark)
-    registry:BenchmarkRegistry|None=None,  # where to look `name` up (default `BENCHMARKS`)
-    **kwargs,                # passed to the benchmark's loader
+# %% ../nbs/data.ipynb #ca297c09
+def find_data_files(
+    path:str|Path,         # a file, or a folder searched recursively
+    globs:list,            # file name patterns, in order of preference
+    split:str|None=None,   # prefer files whose path names this split
 )->list:
-    "Validated `MCItem`s of benchmark `name`, optionally a stratified sample of `limit` of them."
-    spec = (BENCHMARKS if registry is None else registry)[name]
-    items = list(spec.loader(split=split or spec.split, path=path, limit=limit, seed=seed, **kwargs))
-    for it in items: it.source = it.source or spec.key
-    items = validate_items(items, spec.name, rows=[it.meta.get("row", i) for i, it in enumerate(items)])
-    return stratified_sample(items, limit, seed)
+    "Files under `path` (a file or a folder) matching `globs`, preferring those whose path names `split`."
+    p = Path(path).expanduser()
+    if not p.exists(): raise BenchmarkNotAvailable(f"{p} does not exist")
+    if p.is_file(): return [p]
+    found = []
+    for g in globs:
+        found += [f for f in sorted(p.rglob(g)) if f.is_file() and f not in found
+                  and not any(part.startswith((".", "_")) for part in f.relative_to(p).parts)]
+    if split:
+        named = [f for f in found if split.lower() in str(f.relative_to(p)).lower()]
+        found = named or found
+    if not found: raise BenchmarkNotAvailable(f"no {' or '.join(globs)} file under {p}")
+    return found
 
-# %% ../nbs/data.ipynb #98e8d0b7
-def write_synthetic(
-    folder:str|Path,         # where to write (created if missing)
-    n:int=300,               # number of items
-    seed:int=0,              # generator seed
-    size:int=256,            # image side in pixels
-)->Path:
-    "Write the synthetic benchmark as a Hugging Face parquet dataset (one `test` split) with a card; return the folder."
+# %% ../nbs/data.ipynb #90974ca1
+def hub_rows(
+    hub_id:str,              # Hugging Face dataset id
+    config:str|None=None,    # dataset config
+    split:str|None=None,     # split
+):
+    "Rows of a Hugging Face dataset, images (also inside lists) left undecoded ({'bytes', 'path'} dicts)."
     import datasets
-    items, folder = synthetic_benchmark(n, seed, size), Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    feats = datasets.Features(id=datasets.Value("string"), image=datasets.Image(), question=datasets.Value("string"),
-                              options=datasets.List(datasets.Value("string")), answer=datasets.Value("string"),
-                              task=datasets.Value("string"), meta=datasets.Value("string"))
-    ds = datasets.Dataset.from_dict(dict(id=[it.id for it in items], image=[{"bytes": it.image, "path": None} for it in items],
-        question=[it.question for it in items], options=[it.options for it in items], answer=[it.answer for it in items],
-        task=[it.task for it in items], meta=[json.dumps(it.meta, sort_keys=True) for it in items]), features=feats)
-    for f in folder.glob("test-*.parquet"): f.unlink()
-    quiet = datasets.is_progress_bar_enabled()
-    datasets.disable_progress_bars()
-    try: ds.to_parquet(folder/"test-00000-of-00001.parquet")
+    try: ds = datasets.load_dataset(hub_id, config, split=split)
+    except Exception as e:
+        raise BenchmarkNotAvailable(f"could not load {hub_id!r} (config {config!r}, split {split!r}) from the Hugging Face "
+                                    f"Hub ({type(e).__name__}: {str(e)[:200]}). Download it where the Hub is reachable "
+                                    "and pass its folder or file as path=...") from e
+    for col, feat in ds.features.items():
+        if isinstance(feat, datasets.Image): ds = ds.cast_column(col, datasets.Image(decode=False))
+        elif isinstance(getattr(feat, "feature", None), datasets.Image):            # a list of images per row
+            ds = ds.cast_column(col, datasets.List(datasets.Image(decode=False)))
+    yield from ds
+
+# %% ../nbs/data.ipynb #3749f5d1
+def write_parquet(
+    cols:dict,    # column name -> values
+    feats:dict,   # column name -> `datasets` feature (e.g. `datasets.Image()`)
+    file:Path,    # the parquet file to write (folders created)
+):
+    "Write columns as a Hugging Face `datasets` parquet file (Image columns as {'bytes','path'} structs)."
+    import datasets
+    file.parent.mkdir(parents=True, exist_ok=True)
+    ds = datasets.Dataset.from_dict(cols, features=datasets.Features(feats))
+    on = datasets.is_progress_bar_enabled(); datasets.disable_progress_bars()
+    try: ds.to_parquet(file)
     finally:
-        if quiet: datasets.enable_progress_bars()
-    (folder/"README.md").write_text(
-        "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: test\n    path: test-*.parquet\n"
-        f"vlmfaith:\n  generator: vlmfaith.data.synthetic_benchmark\n  n: {n}\n  seed: {seed}\n  size: {size}\n"
-        f"  version: {SYNTHETIC_VERSION}\n---\n# vlmfaith synthetic benchmark\n\n{n} items drawn by "
-        f"`vlmfaith.data.synthetic_benchmark(n={n}, seed={seed}, size={size})`: count, relation, depth, distance and "
-        "attribute questions in equal shares, four options each, the correct letter uniform over A-D. Columns: id, "
-        "image (PNG), question, options (texts, no letters), answer (letter), task, meta (JSON: the drawn objects and "
-        "the ground truth).\n")
-    return folder
-
-def synthetic_card(folder:str|Path)->dict:
-    "The generator settings recorded in a written synthetic benchmark's card."
-    import yaml
-    text = (Path(folder)/"README.md").read_text()
-    return yaml.safe_load(text.split("---")[1])["vlmfaith"]
-
-def _load_synthetic(split=None, path=None, limit=None, seed=0, n:int=300, size:int=256, **kwargs):
-    "The synthetic benchmark: generated (`limit` or `n` items), or read from a folder `write_synthetic` wrote."
-    if path is None:
-        yield from synthetic_benchmark(limit or n, seed=seed, size=size); return
-    for i, r in enumerate(r for f in _data_files(path, ["*.parquet"], split) for r in _rows_of_file(f)):
-        meta = {**json.loads(r.get("meta") or "{}"), "row": i}
-        yield MCItem(r["id"], r["image"], r["question"], list(r["options"]), r["answer"], r["task"], "synthetic", meta)
-
-_ = register_benchmark("synthetic", _load_synthetic, name="synthetic", aliases=("synth", "default"),
-                   source="generated by `synthetic_benchmark` (this notebook); sample in data/synthetic")
+        if on: datasets.enable_progress_bars()
 
 # %% ../nbs/data.ipynb #f75c2b50
 _INSTRUCTIONS = ("Answer with the option's letter from the given choices directly.", "Select from the following choices.",
                  "Please select the correct answer from the options above.")
 
-def _strip_instructions(q:str)->str:
+def strip_instructions(
+    q:str,   # a question, possibly ending in an answer-format instruction
+)->str:
     "The question without a trailing answer-format instruction."
     q = str(q).strip()
     for s in _INSTRUCTIONS:
         if q.endswith(s): q = q[:-len(s)].rstrip()
     return q
 
-def split_options(text:str)->tuple:
+# %% ../nbs/data.ipynb #ba8aad81
+def split_options(
+    text:str,   # a question with its options written into it
+)->tuple:     # (question, option texts)
     "Question and option texts of a text with inline options, `'Q? (A) x (B) y'` or lines `'A. x'`; no options: `(text, [])`."
     for pat in (r"\(([A-Z])\)\s*", r"(?m)^[ \t]*([A-Z])[.)][ \t]+"):
         run = []
@@ -534,10 +356,14 @@ def split_options(text:str)->tuple:
         if len(run) >= 2:
             ends = [m.start() for m in run[1:]] + [len(text)]
             opts = [text[m.end():e].strip().split("\n")[0].strip() for m, e in zip(run, ends)]
-            return _strip_instructions(text[:run[0].start()]), opts
-    return _strip_instructions(text), []
+            return strip_instructions(text[:run[0].start()]), opts
+    return strip_instructions(text), []
 
-def answer_letter(answer, options:list)->tuple:
+# %% ../nbs/data.ipynb #20ac7ba1
+def answer_letter(
+    answer,         # a letter in any of its forms, or an option's text
+    options:list,   # the option texts
+)->tuple:           # (letter, note or None)
     "The letter of `answer` (`'B'`, `'(B)'`, `'B.'`, `'B. right'`, or an option's text) and a note when letter and text disagree."
     a = "" if answer is None else str(answer).strip()
     if m := re.fullmatch(r"\(?([A-Z])\)?[.):]?", a): return m.group(1), None
@@ -550,590 +376,14 @@ def answer_letter(answer, options:list)->tuple:
     if a.lower() in norm and norm.count(a.lower()) == 1: return LETTERS[norm.index(a.lower())], None
     return a, None     # not a letter: validation will say so, naming the row
 
-def _present(v)->bool:
-    "A cell that holds a value (not None, NaN, empty or the text 'nan')."
-    if v is None: return False
-    if isinstance(v, float) and math.isnan(v): return False
-    return str(v).strip().lower() not in ("", "nan")     # "None" can be a real option text
-
-def _letter_columns(r:dict)->list:
-    "Options stored in columns A, B, C, ... (consecutive from A, stopping at the first empty one)."
-    out = []
-    for L in LETTERS:
-        if L not in r or not _present(r[L]): break
-        out.append(str(r[L]).strip())
-    return out
-
-def _digest(b)->str: return hashlib.sha1(b).hexdigest()[:16] if isinstance(b, (bytes, bytearray)) else str(b)
-
-def _b64(s, bench, row)->bytes|None:
-    "Bytes of a base64 image cell (None when empty)."
-    if isinstance(s, (bytes, bytearray)): return bytes(s)
-    if not _present(s): return None
-    try: return base64.b64decode(s, validate=True)
-    except Exception as e: raise ItemError(f"image is not valid base64 ({e})", bench, row, "image") from e
-
-def _image_bytes_of(img):
-    "Raw bytes of an undecoded image cell ({'bytes', 'path'} dict or bytes), else None."
-    if isinstance(img, dict): return img.get("bytes")
-    return img if isinstance(img, (bytes, bytearray)) else None
-
-class _FileIndex:
-    "Files under a folder by name, built on first use, to resolve the image names a benchmark's annotations give."
-    def __init__(self, root): self.root, self._idx = Path(root), None
-    def __call__(self, name):
-        if not _present(name): return None
-        name = str(name)
-        if (self.root/name).is_file(): return str(self.root/name)
-        if self._idx is None:
-            self._idx = {}
-            for f in sorted(self.root.rglob("*")):
-                if f.is_file(): self._idx.setdefault(f.name, str(f))
-        return self._idx.get(Path(name).name, str(self.root/name))   # a missing file is reported by validation
-
-def _shuffled(options:list, correct:int, key:str, seed:int=0)->tuple:
+# %% ../nbs/data.ipynb #b04a56a7
+def shuffle_options(
+    options:list,   # option texts
+    correct:int,    # index of the correct one
+    key:str,        # the item's id: each item gets its own order
+    seed:int=0,     # option seed
+)->tuple:           # (options, new index of the correct one)
     "Options in an order drawn from (`key`, `seed`), and the new index of the correct one (for benchmarks that list it first)."
     rng = np.random.default_rng([seed, int(hashlib.sha1(key.encode()).hexdigest()[:8], 16)])
     perm = [int(i) for i in rng.permutation(len(options))]
     return [options[i] for i in perm], perm.index(correct)
-
-def _root(path): return Path(path).expanduser() if Path(path).expanduser().is_dir() else Path(path).expanduser().parent
-
-# %% ../nbs/data.ipynb #7d413e64
-_CVBENCH_TASKS = {"count": "count", "relation": "relation", "depth": "depth", "distance": "distance"}
-
-def _cvbench_item(r, row, bench, image=None, default_task="other"):
-    "An MCItem from a row in CV-Bench's schema (also used by the WhatsUp upload that copies it)."
-    opts = [str(o) for o in (r.get("choices") or [])]
-    letter, note = answer_letter(r.get("answer"), opts)
-    cat = str(r.get("task") or "")
-    meta = dict(row=row, category=cat, type=r.get("type"), source=r.get("source"), filename=r.get("filename"),
-                image_id=str(r.get("source_filename") or r.get("filename") or row))
-    if note: meta["answer_note"] = note
-    return MCItem(str(r.get("idx", row)), image if image is not None else r.get("image"), _strip_instructions(r.get("question") or ""),
-                  opts, letter, _CVBENCH_TASKS.get(cat.lower(), default_task), bench, meta)
-
-def _load_cvbench(split="test", path=None, limit=None, seed=0, config=None, **kwargs):
-    "CV-Bench from the Hub (`config` None, '2D' or '3D') or a local copy (parquet files, or test.jsonl with img/)."
-    if path is None:
-        rows = _hub_rows("nyu-visionx/CV-Bench", config, split); images = None
-    else:
-        files = _data_files(path, ["*.parquet", "*.jsonl"], split)
-        pq = [f for f in files if f.suffix == ".parquet"]          # test.parquet holds both halves (test_2d, test_3d)
-        files = [f for f in pq if f.stem == split] or pq or [f for f in files if f.stem == split] or files
-        if config: files = [f for f in files if config.lower() in f.stem.lower()] or files
-        rows, images = (r for f in files for r in _rows_of_file(f)), _FileIndex(_root(path))
-    for i, r in enumerate(rows):
-        if config and str(r.get("type", config)).lower() != config.lower(): continue
-        img = r.get("image") or (images(r.get("filename")) if images else None)
-        yield _cvbench_item(r, i, "cv-bench", img)
-
-_ = register_benchmark("cv-bench", _load_cvbench, name="CV-Bench", hub_id="nyu-visionx/CV-Bench", split="test",
-                       aliases=("cvbench", "cambrian-cv-bench"), source="lmms-eval tasks/cv_bench; HF nyu-visionx/CV-Bench")
-
-# %% ../nbs/data.ipynb #1acf13f6
-_3DSR_TASKS = dict(height_higher="relation", location_above="relation", location_closer_to_camera="depth",
-                   location_next_to="distance", orientation_in_front_of="relation", orientation_on_the_left="relation",
-                   orientation_viewpoint="other", multi_object_closer_to="distance", multi_object_facing="other",
-                   multi_object_viewpoint_towards_object="other", multi_object_parallel="other",
-                   multi_object_same_direction="other")
-
-def _vlmeval_items(rows, bench, make):
-    "Items from VLMEvalKit TSV rows, whose `image` is base64 or the `index` of another row with the same image."
-    by_index, items, pending = {}, [], []
-    for i, r in enumerate(rows):
-        cell = r.get("image", "")
-        if _present(cell) and len(str(cell)) <= 64:               # a reference to another row's image
-            img = by_index.get(str(cell).strip())
-            if img is None: pending.append((len(items), str(cell).strip(), i))
-        else: img = _b64(cell, bench, i)
-        if img is not None: by_index[str(r.get("index", i))] = img
-        if (it := make(r, i, img)) is not None: items.append(it)
-    for k, ref, i in pending:                                     # references to rows further down
-        if ref not in by_index:
-            raise ItemError(f"image is the short value {ref!r}, which VLMEvalKit reads as the index of another row, "
-                            "and no row with that index has an image", bench, i, "image")
-        items[k].image = by_index[ref]; items[k].meta.setdefault("image_id", _digest(by_index[ref]))
-    return items
-
-def _3dsr_item(r, row, img, circular=False):
-    qid = str(r.get("qid") or "")
-    if re.search(r"-\d+$", qid) and not circular: return None
-    opts = _letter_columns(r)
-    letter, note = answer_letter(r.get("answer"), opts)
-    cat = str(r.get("category") or "")
-    meta = dict(row=row, category=cat, qid=qid or None, index=r.get("index"), flip="-flip" in qid,
-                image_id=qid[:8] if qid else str(r.get("index", row)))
-    if note: meta["answer_note"] = note
-    return MCItem(qid or str(r.get("index", row)), img, _strip_instructions(r.get("question") or ""), opts, letter,
-                  _3DSR_TASKS.get(cat, "other"), "3dsrbench", meta)
-
-def _load_3dsrbench(split=None, path=None, limit=None, seed=0, circular=False, **kwargs):
-    "3DSRBench from its VLMEvalKit TSV (Hub or local), or from its parquet plus a folder of the COCO images."
-    if path is None:
-        from huggingface_hub import hf_hub_download
-        name = "3dsrbench_v1_vlmevalkit_circular.tsv" if circular else "3dsrbench_v1_vlmevalkit.tsv"
-        try: files = [Path(hf_hub_download("ccvl/3DSRBench", name, repo_type="dataset"))]
-        except Exception as e:
-            raise BenchmarkNotAvailable(f"could not fetch {name} of 'ccvl/3DSRBench' from the Hugging Face Hub "
-                                        f"({type(e).__name__}); download it and pass path=...") from e
-    else: files = _data_files(path, ["*.tsv", "*.parquet"])
-    tsvs = sorted((f for f in files if f.suffix == ".tsv"), key=lambda f: ("circular" in f.name) != circular)
-    if tsvs:
-        return _vlmeval_items(_rows_of_file(tsvs[0]), "3DSRBench", lambda r, i, img: _3dsr_item(r, i, img, circular))
-    images = _FileIndex(_root(path))
-    rows = (r for f in files if f.suffix == ".parquet" for r in _rows_of_file(f))
-    return [it for i, r in enumerate(rows)
-            if (it := _3dsr_item(r, i, _image_bytes_of(r.get("image")) or images(Path(str(r.get("image_url") or "")).name), circular))]
-
-_ = register_benchmark("3dsrbench", _load_3dsrbench, name="3DSRBench", hub_id="ccvl/3DSRBench", aliases=("3dsr", "3dsr-bench"),
-                       source="HF ccvl/3DSRBench files; VLMEvalKit image_mcq.py / image_base.py; lmms-eval 3dsrbench utils")
-
-# %% ../nbs/data.ipynb #ab136df1
-def _spatialmm_json_item(r, row, subset, images):
-    q, opts = split_options(str(r.get("question") or ""))
-    letter, note = answer_letter(r.get("answer"), opts)
-    meta = dict(row=row, subset=subset, object1=r.get("object1"), object2=r.get("object2"), image_id=str(r.get("image_name")))
-    if note: meta["answer_note"] = note
-    return MCItem(f"{subset}-{row.split(':')[-1]}", images(r.get("image_name")), q, opts, letter, "relation", "spatial-mm-obj", meta)
-
-def _load_spatialmm_obj(split="train", path=None, limit=None, seed=0, **kwargs):
-    "Spatial-MM Obj from the authors' JSON files plus images, or from the Hugging Face upload (Hub or local parquet)."
-    if path is None: rows = _hub_rows("advaitgupta/spatial-mm-obj", None, split)
-    else:
-        files = _data_files(path, ["spatial_mm_*obj*.json", "*.parquet"])
-        jsons = sorted((f for f in files if f.suffix == ".json"), key=lambda f: ("two_obj" in f.name, f.name))
-        if jsons:
-            images = _FileIndex(_root(path))
-            for f in jsons:
-                subset = "one_obj" if "one_obj" in f.name else "two_obj" if "two_obj" in f.name else f.stem
-                for i, r in enumerate(_rows_of_file(f)): yield _spatialmm_json_item(r, f"{f.name}:{i}", subset, images)
-            return
-        rows = (r for f in files for r in _rows_of_file(f))
-    for i, r in enumerate(rows):
-        opts = [str(r[k]).strip() for k in ("option_1", "option_2", "option_3", "option_4") if _present(r.get(k))]
-        letter, note = answer_letter(r.get("answer"), opts)
-        meta = dict(row=i, image_id=_digest(_image_bytes_of(r.get("image"))))
-        if note: meta["answer_note"] = note
-        yield MCItem(str(r.get("id", i)), r.get("image"), _strip_instructions(r.get("question") or ""), opts, letter,
-                     "relation", "spatial-mm-obj", meta)
-
-_ = register_benchmark("spatial-mm-obj", _load_spatialmm_obj, name="Spatial-MM Obj", hub_id="advaitgupta/spatial-mm-obj",
-                       split="train", aliases=("spatialmm-obj", "spatial-mm-object"),
-                       source="GitHub FatemehShiri/Spatial-MM JSON; HF advaitgupta/spatial-mm-obj card")
-
-# %% ../nbs/data.ipynb #8d75a52f
-_DIRECTIONS = ("left", "right", "front", "behind", "above", "below", "top", "bottom", "middle", "on", "under",
-               "back", "inside", "outside", "top left", "top right", "bottom left", "bottom right", "up", "down")
-_COLOUR_WORDS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray",
-                 "grey", "beige", "gold", "silver", "navy", "teal")
-_SPATIAL_WORDS = re.compile(r"\b(left|right|front|behind|above|below|top|bottom|under|on top|next to|between|facing|perspective)\b")
-
-def _answer_kind(a:str)->str:
-    a = a.strip().lower()
-    if a in ("yes", "no"): return "yesno"
-    if a in _DIRECTIONS: return "direction"
-    if all(w in _COLOUR_WORDS or w == "and" for w in a.split()): return "colour"
-    if a.isdigit(): return "number"
-    return "other"
-
-def _multihop_options(answer, kind, pool, key, seed):
-    a = answer.strip()
-    if kind == "yesno": return ["yes", "no"], ["yes", "no"].index(a.lower())
-    rng = np.random.default_rng([seed, int(hashlib.sha1(key.encode()).hexdigest()[:8], 16)])
-    if kind == "number": cands = [str(int(a) + d) for d in (-2, -1, 1, 2, 3) if int(a) + d >= 0]
-    elif kind == "direction": cands = [d for d in _DIRECTIONS[:8] if d != a.lower()]
-    elif kind == "colour": cands = [c for c in _COLOUR_WORDS[:10] if c not in a.lower().split()]
-    else: cands = sorted({p for p in pool if p.lower() != a.lower()})
-    picks = [cands[i] for i in rng.permutation(len(cands))[:3]]
-    return _shuffled([a] + picks, 0, key, seed)
-
-def _load_spatialmm_multihop(split=None, path=None, limit=None, seed=0, option_seed=0, **kwargs):
-    "Spatial-MM Multihop from the authors' JSON and images, with options built from each answer's kind."
-    if path is None:
-        raise BenchmarkNotAvailable("Spatial-MM Multihop is published only as data/multihop_reasoning_309.json in the GitHub "
-                                    "repository FatemehShiri/Spatial-MM; pass its folder (with the images) as path=...")
-    rows = [r for f in _data_files(path, ["multihop*.json"]) for r in _rows_of_file(f)]
-    images, kinds = _FileIndex(_root(path)), [_answer_kind(str(r.get("answer", ""))) for r in rows]
-    pool = [str(r.get("answer", "")).strip() for r, k in zip(rows, kinds) if k == "other"]
-    for i, (r, kind) in enumerate(zip(rows, kinds)):
-        q, a, iid = str(r.get("question") or "").strip(), str(r.get("answer") or "").strip(), f"multihop-{i}"
-        if not a: raise ItemError("answer is empty", "Spatial-MM Multihop", i, "answer")
-        opts, k = _multihop_options(a, kind, pool, iid, option_seed)
-        task = dict(colour="attribute", direction="relation", number="count").get(kind, "other")
-        if kind == "yesno" and _SPATIAL_WORDS.search(q.lower()): task = "relation"
-        meta = dict(row=i, hop=r.get("hop"), reasoning=r.get("reasoning"), answer_text=a, answer_kind=kind,
-                    options_constructed=True, image_id=str(r.get("image_name")))
-        yield MCItem(iid, images(r.get("image_name")), q, opts, LETTERS[k], task, "spatial-mm-multihop", meta)
-
-_ = register_benchmark("spatial-mm-multihop", _load_spatialmm_multihop, name="Spatial-MM Multihop",
-                       aliases=("spatialmm-multihop", "spatial-mm-mh"), source="GitHub FatemehShiri/Spatial-MM data/multihop_reasoning_309.json")
-
-# %% ../nbs/data.ipynb #b151e3b7
-_WHATSUP_FILES = dict(controlled_a=("controlled_images_dataset.json", "controlled_images"),
-                      controlled_b=("controlled_clevr_dataset.json", "controlled_clevr"),
-                      coco_one=("coco_qa_one_obj.json", "val2017"), coco_two=("coco_qa_two_obj.json", "val2017"),
-                      vg_one=("vg_qa_one_obj.json", "vg_images"), vg_two=("vg_qa_two_obj.json", "vg_images"))
-WHATSUP_QUESTION = "Which caption best describes the image?"
-
-def _load_whatsup(split="Whats_Up", path=None, limit=None, seed=0, subsets=("controlled_a", "controlled_b"), option_seed=0, **kwargs):
-    "WhatsUp from the authors' JSON files plus images, or from the CV-Bench-schema upload (Hub or local parquet)."
-    if path is None:
-        for i, r in enumerate(_hub_rows("LLDDSS/Spatial_Understanding", None, split)): yield _cvbench_item(r, i, "whatsup", default_task="relation")
-        return
-    files = _data_files(path, [_WHATSUP_FILES[s][0] for s in subsets] + ["*.parquet"], None)
-    if not any(f.suffix == ".json" for f in files):
-        for i, r in enumerate(r for f in files for r in _rows_of_file(f)): yield _cvbench_item(r, i, "whatsup", default_task="relation")
-        return
-    images = _FileIndex(_root(path))
-    for s in subsets:
-        fname, folder = _WHATSUP_FILES[s]
-        f = next((f for f in files if f.name == fname), None)
-        if f is None: raise BenchmarkNotAvailable(f"WhatsUp subset {s!r}: {fname} not found under {path}")
-        for i, r in enumerate(_rows_of_file(f)):
-            if isinstance(r, dict): img, caps = str(r.get("image_path") or ""), list(r.get("caption_options") or [])
-            else:
-                img = f"{folder}/{int(r[0]):012d}.jpg" if s.startswith("coco") else f"{folder}/{r[0]}.jpg"
-                caps = [r[1], r[2]]
-            iid = f"{s}-{i}"
-            opts, k = _shuffled([str(c) for c in caps], 0, iid, option_seed) if caps else ([], 0)
-            meta = dict(row=f"{fname}:{i}", subset=s, image_id=Path(img).name, caption=caps[0] if caps else None)
-            yield MCItem(iid, images(img.removeprefix("data/")), WHATSUP_QUESTION, opts, LETTERS[k], "relation", "whatsup", meta)
-
-_ = register_benchmark("whatsup", _load_whatsup, name="WhatsUp", hub_id="LLDDSS/Spatial_Understanding", split="Whats_Up",
-                       aliases=("whats-up", "what's up", "whatsup-vlms"),
-                       source="GitHub amitakamath/whatsup_vlms dataset_zoo/aro_datasets.py; HF LLDDSS/Spatial_Understanding card")
-
-# %% ../nbs/data.ipynb #c4d174b1
-_VSTAR_TASKS = {"direct_attributes": "attribute", "relative_position": "relation"}
-
-def _vstar_item(r, row, img):
-    q, opts = split_options(str(r.get("text") or ""))
-    letter, note = answer_letter(r.get("label"), opts)
-    cat = str(r.get("category") or "")
-    img_name = r.get("image") if isinstance(r.get("image"), str) else None
-    meta = dict(row=row, category=cat, image_id=Path(img_name).name if img_name else _digest(_image_bytes_of(img)))
-    if note: meta["answer_note"] = note
-    return MCItem(str(r.get("question_id", row)), img, q, opts, letter, _VSTAR_TASKS.get(cat, "other"), "vstar-bench", meta)
-
-def _load_vstar(split="test", path=None, limit=None, seed=0, option_seed=0, **kwargs):
-    "V*-Bench from the Hub copy, a local test_questions.jsonl (or parquet), or the per-image annotation files."
-    if path is None:
-        for i, r in enumerate(_hub_rows("lmms-lab/vstar-bench", None, split)): yield _vstar_item(r, i, r.get("image"))
-        return
-    root = _root(path)
-    try: files = _data_files(path, ["test_questions.jsonl", "*.parquet"], None)
-    except BenchmarkNotAvailable: files = []
-    if files:
-        for i, r in enumerate(r for f in files for r in _rows_of_file(f)):
-            img = r.get("image")
-            yield _vstar_item(r, i, str(root/img) if isinstance(img, str) else img)
-        return
-    anns = [f for f in sorted(root.rglob("*.json")) if any(f.with_suffix(s).exists() for s in (".jpg", ".jpeg", ".png"))]
-    if not anns: raise BenchmarkNotAvailable(f"no test_questions.jsonl, parquet or annotated images under {root}")
-    for i, f in enumerate(anns):
-        a = json.loads(f.read_text()); cat = f.parent.name
-        img = next(str(f.with_suffix(s)) for s in (".jpg", ".jpeg", ".png") if f.with_suffix(s).exists())
-        iid = f"{cat}/{f.stem}"
-        opts, k = _shuffled([str(o) for o in a.get("options", [])], 0, iid, option_seed)
-        yield MCItem(iid, img, _strip_instructions(a.get("question", "")), opts, LETTERS[k], _VSTAR_TASKS.get(cat, "other"),
-                     "vstar-bench", dict(row=str(f.relative_to(root)), category=cat, image_id=Path(img).name,
-                                         target_object=a.get("target_object")))
-
-_ = register_benchmark("vstar-bench", _load_vstar, name="V*-Bench", hub_id="lmms-lab/vstar-bench", split="test",
-                       aliases=("vstar", "v*", "v*bench", "vstarbench"),
-                       source="penghao-wu/vstar README; lmms-eval tasks/vstar_bench; HF craigwu/vstar_bench")
-
-# %% ../nbs/data.ipynb #cb65dd6c
-_MME_KEYWORDS = (("count", "count"), ("colo", "attribute"), ("attribute", "attribute"), ("distance", "distance"),
-                 ("depth", "depth"), ("position", "relation"), ("location", "relation"), ("orientation", "relation"),
-                 ("direction", "relation"), ("relation", "relation"), ("spatial", "relation"))
-
-def _mme_task(l2, cat):
-    for text in (str(l2 or "").lower(), str(cat or "").lower()):
-        for word, task in _MME_KEYWORDS:
-            if word in text: return task
-    return "other"
-
-def _mme_item(r, row, img):
-    import ast
-    raw = r.get("multi-choice options")
-    if isinstance(raw, str): raw = ast.literal_eval(raw) if raw.strip().startswith("[") else raw.split("\n")
-    opts = [re.sub(r"^\s*\(?[A-Z]\)\s*", "", str(o)).strip() for o in (raw or []) if str(o).strip()]
-    letter, note = answer_letter(r.get("answer"), opts)
-    meta = dict(row=row, category=r.get("category"), l2_category=r.get("l2-category"))
-    if img is not None: meta["image_id"] = _digest(img)
-    if note: meta["answer_note"] = note
-    return MCItem(str(r.get("index", row)), img, _strip_instructions(r.get("question") or ""), opts, letter,
-                  _mme_task(r.get("l2-category"), r.get("category")), "mme-realworld-lite", meta)
-
-def _load_mme_lite(split="train", path=None, limit=None, seed=0, **kwargs):
-    "MME-RealWorld-Lite from the lmms-eval copy (Hub or local parquet) or VLMEvalKit's base64 TSV."
-    if path is None: files, rows = [], _hub_rows("yifanzhang114/MME-RealWorld-lite-lmms-eval", None, split)
-    else:
-        files = _data_files(path, ["*.tsv", "*.parquet"], None)
-        if files[0].suffix == ".tsv": return _vlmeval_items(_rows_of_file(files[0]), "MME-RealWorld-Lite", _mme_item)
-        rows = (r for f in files for r in _rows_of_file(f))
-    return [_mme_item(r, i, _b64(r.get("bytes") if "bytes" in r else _image_bytes_of(r.get("image")), "MME-RealWorld-Lite", i))
-            for i, r in enumerate(rows)]
-
-_ = register_benchmark("mme-realworld-lite", _load_mme_lite, name="MME-RealWorld-Lite",
-                       hub_id="yifanzhang114/MME-RealWorld-lite-lmms-eval", split="train",
-                       aliases=("mme-rw-lite", "mmerealworld-lite", "mme-realworld-lite-lmms-eval"),
-                       source="VLMEvalKit image_mcq.py MMERealWorld; lmms-eval tasks/mme_realworld")
-
-# %% ../nbs/data.ipynb #ed9e32af
-_MMBENCH_TASKS = dict(spatial_relationship="relation", object_localization="relation", attribute_recognition="attribute",
-                      attribute_comparison="attribute")
-
-def _mmbench_item(r, row, img, circular=False):
-    idx = str(r.get("index", row)).strip()
-    if idx.isdigit() and int(idx) >= 1_000_000 and not circular: return None
-    q, hint = str(r.get("question") or "").strip(), r.get("hint")
-    if _present(hint): q = f"{str(hint).strip()}\n{q}"
-    opts = _letter_columns(r)
-    if not _present(r.get("answer")): raise ItemError("no answer (this split's answers are withheld; use split 'dev')", "MMBench", row, "answer")
-    letter, note = answer_letter(r.get("answer"), opts)
-    cat = str(r.get("category") or "")
-    meta = dict(row=row, category=cat, l2_category=r.get("L2-category", r.get("l2-category")), source=r.get("source"),
-                split=r.get("split"), hint=str(hint).strip() if _present(hint) else None,
-                original_index=int(idx) % 1_000_000 if idx.isdigit() else idx)
-    if img is not None: meta["image_id"] = _digest(_image_bytes_of(img) or img)
-    if note: meta["answer_note"] = note
-    return MCItem(idx, img, q, opts, letter, _MMBENCH_TASKS.get(cat, "other"), "mmbench", meta)
-
-def _load_mmbench(split="dev", path=None, limit=None, seed=0, circular=False, config="en", **kwargs):
-    "MMBench from lmms-lab/MMBench (Hub or local parquet) or VLMEvalKit's base64 TSV."
-    if path is None: rows = _hub_rows("lmms-lab/MMBench", config, split)
-    else:
-        files = _data_files(path, ["*.tsv", "*.parquet"], split)
-        if files[0].suffix == ".tsv":
-            return _vlmeval_items(_rows_of_file(files[0]), "MMBench", lambda r, i, img: _mmbench_item(r, i, img, circular))
-        rows = (r for f in files for r in _rows_of_file(f))
-    return [it for i, r in enumerate(rows) if (it := _mmbench_item(r, i, r.get("image"), circular)) is not None]
-
-_ = register_benchmark("mmbench", _load_mmbench, name="MMBench", hub_id="lmms-lab/MMBench", split="dev",
-                       aliases=("mmbench-en", "mmbench-dev-en"),
-                       source="lmms-eval tasks/mmbench; VLMEvalKit image_mcq.py / image_base.py")
-
-# %% ../nbs/data.ipynb #f0fae11b
-_FIXTURE_CATEGORIES = {
-    "cv-bench": [("Count", "count"), ("Relation", "relation"), ("Depth", "depth"), ("Distance", "distance")],
-    "3dsrbench": [("location_closer_to_camera", "depth"), ("height_higher", "relation"), ("multi_object_closer_to", "distance"),
-                  ("multi_object_parallel", "other")],
-    "spatial-mm-obj": [("relation", "relation")], "whatsup": [("relation", "relation")],
-    "vstar-bench": [("direct_attributes", "attribute"), ("relative_position", "relation")],
-    "mme-realworld-lite": [("Perception/Monitoring|counting", "count"), ("Perception/Autonomous_Driving|attribute/color", "attribute"),
-                           ("Reasoning/Monitoring|position", "relation"), ("Perception/OCR with Complex Context|text recognition", "other")],
-    "mmbench": [("spatial_relationship", "relation"), ("attribute_recognition", "attribute"), ("image_scene", "other"),
-                ("object_localization", "relation")]}
-_MULTIHOP_FIXTURE = [("Where is the dog from the perspective of the man?", "left", "relation"),
-                     ("What colour is the cup the girl is holding?", "pink", "attribute"),
-                     ("Is the lamp to the left of the sofa?", "no", "relation"), ("How many cups are on the tray?", "2", "count"),
-                     ("What is to the right of the laptop?", "mobile phone", "other"), ("What is inside the round dish?", "oysters", "other"),
-                     ("Is the woman smiling?", "yes", "other"), ("What fruit is next to the red drink?", "peach", "other")]
-FIXTURE_FORMS = {"cv-bench": ("hub", "jsonl"), "3dsrbench": ("tsv", "circular", "parquet"), "spatial-mm-obj": ("json", "hub"),
-                 "spatial-mm-multihop": ("json",), "whatsup": ("json", "hub"), "vstar-bench": ("jsonl", "hub", "annotations"),
-                 "mme-realworld-lite": ("tsv", "hub"), "mmbench": ("tsv", "hub")}
-_MME_NONE = "The image does not feature the object"
-
-def fixture_records(
-    name:str,     # a registered benchmark
-    n:int=8,      # number of rows
-    seed:int=0,   # seed of the drawn images and questions
-)->list:
-    "Plain records for a tiny fixture of benchmark `name`: id, image (PNG), question, options, answer letter, category, task."
-    key, recs = BENCHMARKS.resolve(name), []
-    for i in range(n):
-        it = synthetic_item(i, seed, size=64)
-        if key == "spatial-mm-multihop":
-            q, a, task = _MULTIHOP_FIXTURE[i % len(_MULTIHOP_FIXTURE)]
-            recs.append(dict(id=i, image=it.image, question=q, options=None, answer=a, category=None, task=task)); continue
-        cat, task = _FIXTURE_CATEGORIES[key][i % len(_FIXTURE_CATEGORIES[key])]
-        k = 2 + i % 3 if key in ("cv-bench", "3dsrbench", "spatial-mm-obj", "mmbench", "vstar-bench") else 4
-        opts, a = list(it.options), it.answer_index
-        if a >= k: opts[k-1], opts[a], a = opts[a], opts[k-1], k - 1
-        opts = opts[:k] + ([_MME_NONE] if key == "mme-realworld-lite" else [])
-        recs.append(dict(id=i, image=it.image, question=it.question, options=opts, answer=LETTERS[a], category=cat, task=task))
-    return recs
-
-def _to_parquet(cols:dict, feats:dict, file:Path):
-    "Write columns as a Hugging Face `datasets` parquet file (Image columns as {'bytes','path'} structs)."
-    import datasets
-    file.parent.mkdir(parents=True, exist_ok=True)
-    ds = datasets.Dataset.from_dict(cols, features=datasets.Features(feats))
-    on = datasets.is_progress_bar_enabled(); datasets.disable_progress_bars()
-    try: ds.to_parquet(file)
-    finally:
-        if on: datasets.enable_progress_bars()
-
-def _to_tsv(rows:list, file:Path):
-    import pandas as pd
-    file.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(file, sep="\t", index=False)
-
-def _b64s(b): return "" if b is None else base64.b64encode(b).decode()
-def _hf_img(b): return None if b is None else {"bytes": b, "path": None}
-def _save(folder:Path, rel:str, b):
-    "Write image bytes to folder/rel (nothing when `b` is None, so the annotation points at a missing file)."
-    if b is None: return rel
-    (folder/rel).parent.mkdir(parents=True, exist_ok=True); (folder/rel).write_bytes(b); return rel
-def _opt_lines(opts, fmt): return "".join(fmt.format(L, o) for L, o in zip(LETTERS, opts))
-def _ans_text(r): return r["options"][LETTERS.index(r["answer"])] if r["answer"] in LETTERS[:len(r["options"])] else "?"
-
-# %% ../nbs/data.ipynb #636c3526
-def _fx_cvbench(recs, d, form, split_name="test"):
-    import datasets as D
-    rows = [dict(idx=int(r["id"]), type="2D" if r["category"] in ("Count", "Relation") else "3D", task=r["category"],
-                 question=r["question"], choices=r["options"], answer=f"({r['answer']})",
-                 prompt=r["question"] + " Select from the following choices.\n" + _opt_lines(r["options"], "({}) {}\n").strip(),
-                 filename=f"img/{'2D' if r['category'] in ('Count', 'Relation') else '3D'}/{r['category'].lower()}/fx_{i}.png",
-                 source="COCO", source_dataset="COCO 2017 Validation Set", source_filename=f"fx_{i // 2}.jpg",
-                 target_class=None, target_size=None, bbox=None) for i, r in enumerate(recs)]
-    if form == "jsonl":
-        for r, row in zip(recs, rows): _save(d, row["filename"], r["image"])
-        (d/"test.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows)); return d
-    S, I = D.Value("string"), D.Value("int32")
-    feats = dict(idx=I, type=S, task=S, image=D.Image(), question=S, choices=D.List(S), answer=S, prompt=S, filename=S,
-                 source=S, source_dataset=S, source_filename=S, target_class=S, target_size=I, bbox=D.List(D.List(D.Value("float32"))))
-    cols = {k: [row[k] for row in rows] for k in feats if k != "image"} | {"image": [_hf_img(r["image"]) for r in recs]}
-    _to_parquet(cols, feats, d/f"{split_name}.parquet"); return d
-
-def _fx_3dsr(recs, d, form):
-    qid = lambda r, i: f"FX{int(r['id']) - (i % 2):06d}" + ("-flip" if i % 2 else "")   # odd rows: the flipped copy
-    rows = [dict(index=int(r["id"]), qid=qid(r, i), question=r["question"]) | {L: "" for L in "ABCD"}
-            | dict(zip(LETTERS, r["options"])) | dict(answer=r["answer"], category=r["category"]) for i, r in enumerate(recs)]
-    if form == "parquet":
-        import datasets as D
-        names = [_save(d/"coco_images", f"0000{i:08d}.jpg", r["image"]) for i, r in enumerate(recs)]
-        feats = dict(index=D.Value("int64"), question=D.Value("string"), **{L: D.Value("string") for L in "ABCD"},
-                     answer=D.Value("string"), category=D.Value("string"), image_source=D.Value("string"), image_url=D.Value("string"))
-        cols = {k: [row[k] or None if k in "ABCD" else row[k] for row in rows] for k in ("index", "question", *"ABCD", "answer", "category")}
-        cols |= dict(image_source=["coco"]*len(rows), image_url=[f"http://images.cocodataset.org/train2017/{n}" for n in names])
-        _to_parquet(cols, feats, d/"3dsrbench_v1-00000-of-00001.parquet"); return d
-    out = []
-    for row, r in zip(rows, recs):
-        out.append(row | dict(image=_b64s(r["image"])))
-        if form == "circular":                           # rotated copies point at the original row's image
-            opts = r["options"]
-            for k in range(1, len(opts)):
-                rot = opts[k:] + opts[:k]
-                out.append(row | {L: "" for L in "ABCD"} | dict(zip(LETTERS, rot)) | dict(
-                    index=row["index"] + 1000 * k, qid=f"{row['qid']}-{k}", image=str(row["index"]),
-                    answer=LETTERS[(LETTERS.index(r["answer"]) - k) % len(opts)] if r["answer"] in LETTERS[:len(opts)] else r["answer"]))
-    _to_tsv(out, d/("3dsrbench_v1_vlmevalkit_circular.tsv" if form == "circular" else "3dsrbench_v1_vlmevalkit.tsv")); return d
-
-def _fx_spatialmm_obj(recs, d, form):
-    if form == "hub":
-        import datasets as D
-        S = D.Value("string")
-        cols = dict(image=[_hf_img(r["image"]) for r in recs], question=[r["question"] for r in recs],
-                    **{f"option_{k+1}": [r["options"][k] if k < len(r["options"]) else None for r in recs] for k in range(4)},
-                    answer=[_ans_text(r) if r["answer"] in LETTERS[:len(r["options"])] else r["answer"] for r in recs])
-        _to_parquet(cols, dict(image=D.Image(), question=S, **{f"option_{k+1}": S for k in range(4)}, answer=S),
-                    d/"data"/"train-00000-of-00001.parquet"); return d
-    half = (len(recs) + 1) // 2
-    for part, rel in ((recs[:half], "spatial_mm_one_obj.json"), (recs[half:], "data/spatial_mm_two_obj.json")):
-        rows = [dict(image_name=_save(d/"images", f"{hashlib.sha1(r['question'].encode()).hexdigest()[:8]}{r['id']:02d}.jpg", r["image"]),
-                     question=r["question"] + "\n" + _opt_lines(r["options"], "{}. {}\n").strip(),
-                     answer=f"{r['answer']}. {_ans_text(r)}", object1="object", object2="" if "one" in rel else "other")
-                for r in part]
-        (d/rel).parent.mkdir(parents=True, exist_ok=True); (d/rel).write_text(json.dumps(rows, indent=4))
-    return d
-
-def _fx_multihop(recs, d, form):
-    rows = [dict(image_name=_save(d/"images", f"mh{r['id']:04d}.jpeg", r["image"]), question=r["question"], answer=r["answer"],
-                 reasoning="{[a], [b]}", hop=2) for r in recs]
-    (d/"data").mkdir(parents=True, exist_ok=True); (d/"data"/"multihop_reasoning_309.json").write_text(json.dumps(rows, indent=2))
-    return d
-
-def _fx_whatsup(recs, d, form):
-    if form == "hub": return _fx_cvbench([r | dict(category="Relation") for r in recs], d/"data", "hub", "Whats_Up-00000-of-00001")
-    half = (len(recs) + 1) // 2
-    for part, (fname, folder) in ((recs[:half], _WHATSUP_FILES["controlled_a"]), (recs[half:], _WHATSUP_FILES["controlled_b"])):
-        rows = []
-        for r in part:
-            caps = [o for o in r["options"] if o != _ans_text(r)]
-            caps = ([_ans_text(r)] if r["answer"] in LETTERS[:len(r["options"])] else []) + caps
-            rows.append(dict(image_path=f"data/{folder}/" + _save(d/folder, f"obj-{r['id']}_left_of_thing.jpeg", r["image"]),
-                             caption_options=caps))
-        (d/fname).write_text(json.dumps(rows))
-    return d
-
-def _fx_vstar(recs, d, form):
-    instr = "\nAnswer with the option's letter from the given choices directly."
-    texts = [r["question"] + "\n" + _opt_lines(r["options"], "({}) {}\n").strip() + instr for r in recs]
-    if form == "hub":
-        import datasets as D
-        cols = dict(question_id=[int(r["id"]) for r in recs], image=[_hf_img(r["image"]) for r in recs], text=texts,
-                    label=[r["answer"] for r in recs], category=[r["category"] for r in recs])
-        _to_parquet(cols, dict(question_id=D.Value("int64"), image=D.Image(), text=D.Value("string"), label=D.Value("string"),
-                               category=D.Value("string")), d/"data"/"test-00000-of-00001.parquet"); return d
-    rows = []
-    for r, t in zip(recs, texts):
-        rel = _save(d, f"{r['category']}/sa_{1000 + int(r['id'])}.jpg", r["image"])
-        corr = [_ans_text(r)] if r["answer"] in LETTERS[:len(r["options"])] else []
-        (d/rel).with_suffix(".json").parent.mkdir(parents=True, exist_ok=True)
-        (d/rel).with_suffix(".json").write_text(json.dumps(dict(target_object=["object"], bbox=[[1, 2, 3, 4]], question=r["question"],
-                                                                options=corr + [o for o in r["options"] if o not in corr])))
-        rows.append(dict(image=rel, text=t, category=r["category"], question_id=int(r["id"]), label=r["answer"]))
-    if form == "jsonl": (d/"test_questions.jsonl").write_text("".join(json.dumps(x) + "\n" for x in rows))
-    return d
-
-def _fx_mme(recs, d, form):
-    opts = [[f"({L}) {o}" for L, o in zip(LETTERS, r["options"])] for r in recs]
-    cats = [r["category"].split("|") for r in recs]
-    if form == "hub":
-        import datasets as D
-        S = D.Value("string")
-        cols = {"index": [int(r["id"]) for r in recs], "question": [r["question"] for r in recs], "multi-choice options": opts,
-                "answer": [r["answer"] for r in recs], "bytes": [_b64s(r["image"]) for r in recs],
-                "category": [c[0] for c in cats], "l2-category": [c[1] for c in cats]}
-        _to_parquet(cols, {"index": D.Value("int64"), "question": S, "multi-choice options": D.List(S), "answer": S, "bytes": S,
-                           "category": S, "l2-category": S}, d/"data"/"train-00000-of-00001.parquet"); return d
-    _to_tsv([{"index": int(r["id"]), "image": _b64s(r["image"]), "question": r["question"], "multi-choice options": str(o),
-              "answer": r["answer"], "category": c[0], "l2-category": c[1]} for r, o, c in zip(recs, opts, cats)], d/"mme_realworld_lite.tsv")
-    return d
-
-def _fx_mmbench(recs, d, form):
-    rows = [{"index": int(r["id"]), "question": r["question"], "hint": "Look at the shapes." if i % 3 == 0 else "",
-             **{L: "" for L in "ABCD"}, **dict(zip(LETTERS, r["options"])), "answer": r["answer"], "category": r["category"],
-             "l2-category": "fine-grained perception", "split": "dev"} for i, r in enumerate(recs)]
-    if form == "hub":
-        import datasets as D
-        S = D.Value("string")
-        cols = {k: [row[k] or None if k in ("hint", *"ABCD") else row[k] for row in rows] for k in ("index", "question", "hint", "answer", *"ABCD", "category", "split")}
-        cols |= {"image": [_hf_img(r["image"]) for r in recs], "source": ["fixture"]*len(recs),
-                 "L2-category": [row["l2-category"] for row in rows], "comment": [None]*len(recs)}
-        _to_parquet(cols, {"index": D.Value("int64"), "question": S, "hint": S, "answer": S, **{L: S for L in "ABCD"}, "category": S,
-                           "image": D.Image(), "source": S, "L2-category": S, "comment": S, "split": S}, d/"en"/"dev-00000-of-00001.parquet")
-        return d
-    out = [row | {"image": _b64s(r["image"])} for row, r in zip(rows, recs)]
-    if recs and len(recs[0]["options"]) >= 2:            # one circular copy of row 0, its image given by reference
-        o = recs[0]["options"]; rot = o[1:] + o[:1]
-        out.append(out[0] | {L: "" for L in "ABCD"} | dict(zip(LETTERS, rot)) | {"index": 1_000_000 + int(recs[0]["id"]),
-                   "image": str(int(recs[0]["id"])), "answer": LETTERS[(LETTERS.index(recs[0]["answer"]) - 1) % len(o)]})
-    _to_tsv(out, d/"MMBench_DEV_EN.tsv"); return d
-
-_FIXTURE_WRITERS = {"cv-bench": _fx_cvbench, "3dsrbench": _fx_3dsr, "spatial-mm-obj": _fx_spatialmm_obj,
-                    "spatial-mm-multihop": _fx_multihop, "whatsup": _fx_whatsup, "vstar-bench": _fx_vstar,
-                    "mme-realworld-lite": _fx_mme, "mmbench": _fx_mmbench}
-
-def write_fixture(
-    name:str,                # a registered benchmark (one of the paper's eight)
-    folder:str|Path,         # where to write (created if missing)
-    n:int=8,                 # number of rows
-    seed:int=0,              # seed of the records
-    form:str|None=None,      # which published form (see `FIXTURE_FORMS`; default the first)
-    bad:dict|None=None,      # {row: {field: value}} overrides that spoil rows (fields: id, question, options, answer, image)
-)->Path:
-    "Write a tiny dataset in benchmark `name`'s published form; return the path to pass to `load_benchmark`."
-    key = BENCHMARKS.resolve(name)
-    if key not in _FIXTURE_WRITERS: raise ValueError(f"no fixture writer for {name!r}; have {', '.join(_FIXTURE_WRITERS)}")
-    form = form or FIXTURE_FORMS[key][0]
-    if form not in FIXTURE_FORMS[key]: raise ValueError(f"{key} has forms {FIXTURE_FORMS[key]}, not {form!r}")
-    recs = fixture_records(key, n, seed)
-    for row, fields in (bad or {}).items(): recs[row] = recs[row] | fields
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    _FIXTURE_WRITERS[key](recs, folder, form)
-    return folder

@@ -8,7 +8,7 @@ Docs: https://vlmfaith.github.io/vlmfaith/demo.html.md"""
 from __future__ import annotations
 import os
 from pathlib import Path
-from .data import synthetic_benchmark
+from .synthetic import synthetic_benchmark
 from .perturb import perturb
 from .models import load_vlm, tiny_vlm
 from .judge import judge_prompt

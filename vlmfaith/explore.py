@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
-from .data import MCItem, LETTERS, BENCHMARKS, load_benchmark, synthetic_item, open_image
+from .data import MCItem, LETTERS, BENCHMARKS, load_benchmark, open_image
+from .synthetic import synthetic_item
 from .perturb import format_question
 from .store import Store
 from .parse import parse_generation

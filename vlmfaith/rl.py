@@ -13,8 +13,9 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 from .data import (MCItem, LETTERS, ItemError, BenchmarkNotAvailable, BenchmarkSpec, BenchmarkRegistry,
-                           validate_items, stratified_sample, answer_letter, split_options, synthetic_item,
-                           register_benchmark, load_benchmark, _data_files, _rows_of_file, _hub_rows, _shuffled, _to_parquet)
+                           validate_items, stratified_sample, answer_letter, split_options, register_benchmark,
+                           load_benchmark, find_data_files, read_rows, hub_rows, shuffle_options, write_parquet)
+from .synthetic import synthetic_item
 from .perturb import perturb, augment as augment_prompt, AUGMENT_PROBS, plural, singular, seeded_rng
 from .models import SYSTEM_PROMPT
 from .parse import parse_response, rule_consistent
@@ -27,7 +28,7 @@ from .plots import DYNAMICS_COLUMNS, plot_training_dynamics, save_figure
 # %% auto #0
 __all__ = ['REWARD_EXAMPLES', 'EXAMPLE_OPTIONS', 'EXAMPLE_ANSWER', 'format_reward', 'accuracy_reward', 'faithfulness_reward',
            'TRAINING_SETS', 'TRAINING_FIXTURE_FORMS', 'PREFILL_TEMPLATE', 'RECIPES', 'LORA_TARGETS', 'GRPO_DEFAULTS',
-           'TINY_GRPO', 'BASE_RUN', 'completion_text', 'well_formed', 'FormatReward', 'AccuracyReward', 'ScriptedJudge',
+           'TINY_GRPO', 'BASE_RUN', 'completion_text', 'well_formed', 'FormatReward', 'AccuracyReward',
            'FaithfulnessReward', 'reward_table', 'register_training_set', 'load_training_set', 'pixmo_options',
            'write_training_fixture', 'trl_prompt', 'to_trl_dataset', 'recipe_rewards', 'lora_config', 'grpo_config',
            'make_grpo_trainer', 'tiny_lora', 'checkpoint_step', 'find_checkpoints', 'load_checkpoint', 'dynamics_table',
@@ -110,27 +111,6 @@ class AccuracyReward:
                 for t, o, a in zip(texts, options, answer)]
 
 format_reward, accuracy_reward = FormatReward(), AccuracyReward()
-
-# %% ../nbs/rl.ipynb #2af12748
-class ScriptedJudge:
-    "A stand-in judge backend for tests and demos: CONSISTENT when the reasoning names the answer's letter or text."
-    model_key = "scripted-judge"
-    def __init__(self, fail_on:str|None=None): self.prompts, self.fail_on = [], fail_on
-    def generate(self, prompts, **kw):
-        from vlmfaith.models import Generation
-        out = []
-        for p in prompts:
-            self.prompts.append(p)
-            t = p.user_text
-            think = re.search(r"<reasoning>\n(.*?)\n</reasoning>", t, re.S).group(1)
-            ans = re.search(r"<final_answer>\n(.*?)\n</final_answer>", t, re.S).group(1)
-            L = re.search(r"\(([A-Z])\)", ans)
-            opts = dict(re.findall(r"^\(([A-Z])\) (.+)$", t, re.M))
-            names = [f"({L.group(1)})", opts.get(L.group(1), "\0")] if L else [ans.strip()]
-            ok = any(n.lower() in think.lower() for n in names)
-            err = "scripted failure" if self.fail_on and self.fail_on in think else None
-            out.append(Generation(p.key, 0, f"Checked.\nVERDICT: {'CONSISTENT' if ok else 'INCONSISTENT'}", "", "stop", 0, 0, 0.0, error=err))
-        return out
 
 # %% ../nbs/rl.ipynb #80a020df
 @dataclass
@@ -236,7 +216,7 @@ def _sat_item(r, row, split, seed, multi_image):
     idx = opts.index(ca) if ca in opts else (low.index(ca.lower()) if ca.lower() in low else None)
     if idx is None: raise ItemError(f"correct_answer {ca!r} is not one of the answers {opts}", "SAT", row, "correct_answer")
     iid = f"{split}-{row}"
-    opts, idx = _shuffled(opts, idx, iid, seed)
+    opts, idx = shuffle_options(opts, idx, iid, seed)
     qt = str(r.get("question_type") or "")
     return MCItem(iid, imgs[0], str(r.get("question") or "").strip(), opts, LETTERS[idx], _task_of(qt or r.get("question", "")),
                   "sat", dict(row=row, question_type=qt, n_images=len(imgs)))
@@ -244,11 +224,11 @@ def _sat_item(r, row, split, seed, multi_image):
 def _load_sat(split="static", path=None, seed=0, multi_image:str="skip", hub_id:str="array/SAT", **kwargs):
     "SAT from the Hub (`hub_id`) or a local copy of its parquet files."
     if multi_image not in ("skip", "error", "first"): raise ValueError(f"multi_image must be 'skip', 'error' or 'first', got {multi_image!r}")
-    if path is None: rows = _hub_rows(hub_id, split=split)
+    if path is None: rows = hub_rows(hub_id, split=split)
     else:
-        files = _data_files(path, ["*.parquet"], split)
+        files = find_data_files(path, ["*.parquet"], split)
         files = [f for f in files if f.stem.lower().endswith("_" + str(split).lower())] or files
-        rows = (r for f in files for r in _rows_of_file(f))
+        rows = (r for f in files for r in read_rows(f))
     items, skipped = [], 0
     for i, r in enumerate(rows):
         it = _sat_item(r, i, split, seed, multi_image)
@@ -289,8 +269,8 @@ def _load_pixmo(split="train", path=None, seed=0, images=None, missing:str="skip
         raise BenchmarkNotAvailable("Pixmo-Count gives its images as URLs: download them (named <image_sha256>.<ext>) and "
                                     "pass their folder as images=..., or a local copy with an images/ folder as path=...")
     folder = Path(images) if images is not None else Path(path)/"images"
-    if path is None: rows = _hub_rows(hub_id, split=split)
-    else: rows = (r for f in _data_files(path, ["*.parquet"], split) for r in _rows_of_file(f))
+    if path is None: rows = hub_rows(hub_id, split=split)
+    else: rows = (r for f in find_data_files(path, ["*.parquet"], split) for r in read_rows(f))
     idx, items, gone = _image_index(folder), [], 0
     for i, r in enumerate(rows):
         sha, url = str(r.get("image_sha256") or ""), str(r.get("image_url") or "")
@@ -337,7 +317,7 @@ def _intergps_row(f:Path)->tuple:
 
 def _load_geometry3k(split="train", path=None, seed=0, hub_id:str="hiyouga/geometry3k", **kwargs):
     "Geometry3K from the Hub conversion (or its parquet files), or the original Inter-GPS folders of data.json + diagram."
-    if path is None: rows = ((r, (r.get("images") or [None])[0]) for r in _hub_rows(hub_id, split=split))
+    if path is None: rows = ((r, (r.get("images") or [None])[0]) for r in hub_rows(hub_id, split=split))
     else:
         p = Path(path).expanduser()
         if not p.exists(): raise BenchmarkNotAvailable(f"{p} does not exist")
@@ -346,7 +326,7 @@ def _load_geometry3k(split="train", path=None, seed=0, hub_id:str="hiyouga/geome
             want = {"validation": "val"}.get(split, split)
             sel = [f for f in jsons if want and want in [x.lower() for x in f.relative_to(p).parts[:-2]]] or jsons
             rows = (_intergps_row(f) for f in sel)
-        else: rows = ((r, (r.get("images") or [None])[0]) for f in _data_files(p, ["*.parquet"], split) for r in _rows_of_file(f))
+        else: rows = ((r, (r.get("images") or [None])[0]) for f in find_data_files(p, ["*.parquet"], split) for r in read_rows(f))
     return [_geo_item(r, i, img) for i, (r, img) in enumerate(rows)]
 
 _ = register_training_set("geometry3k", _load_geometry3k, name="Geometry3K", hub_id="hiyouga/geometry3k", split="train",
@@ -377,7 +357,7 @@ def _fx_sat(recs, d, form, split="static"):
                          correct_answer=opts[a] if r["answer"] != "?" else "not an answer"))
     S = D.Value("string")
     feats = dict(image_bytes=D.List(D.Image()), question=S, answers=D.List(S), question_type=S, correct_answer=S)
-    _to_parquet({k: [row[k] for row in rows] for k in feats}, feats, d/f"SAT_{split}.parquet")
+    write_parquet({k: [row[k] for row in rows] for k in feats}, feats, d/f"SAT_{split}.parquet")
     (d/"README.md").write_text(f"---\nlicense: mit\nconfigs:\n- config_name: default\n  data_files:\n  - split: {split}\n"
                                f"    path: \"SAT_{split}.parquet\"\n---\n# SAT (vlmfaith fixture)\n")
     return d
@@ -395,7 +375,7 @@ def _fx_pixmo(recs, d, form, split="train"):
     cols = dict(image_url=[f"https://example.org/pixmo/{s[:16]}.png" for s in shas], image_sha256=shas,
                 count=[r["count"] for r in recs], points=[[{"x": 1.0, "y": 2.0}] * max(0, r["count"] or 0) for r in recs],
                 label=[r["label"] for r in recs])
-    _to_parquet(cols, feats, d/"data"/f"{split}-00000-of-00001.parquet")
+    write_parquet(cols, feats, d/"data"/f"{split}-00000-of-00001.parquet")
     return d
 
 def _fx_geometry(recs, d, form, split="train"):
@@ -422,7 +402,7 @@ def _fx_geometry(recs, d, form, split="train"):
                 problem=[None if row["problem_text"] is None else "<image>" + row["problem_text"] for row in rows],
                 answer=[row["answer_text"] for row in rows], id=[row["id"] for row in rows],
                 choices=[row["choices"] for row in rows], ground_truth=[row["answer"] for row in rows])
-    _to_parquet(cols, feats, d/"data"/f"{split}-00000-of-00001.parquet")
+    write_parquet(cols, feats, d/"data"/f"{split}-00000-of-00001.parquet")
     return d
 
 _TRAINING_FIXTURE_WRITERS = {"sat": _fx_sat, "pixmo-count": _fx_pixmo, "geometry3k": _fx_geometry}
