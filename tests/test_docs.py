@@ -38,6 +38,8 @@ def test_every_notebook_has_a_page_with_its_docs_and_loaded_images(site, browser
             documented = lambda o: inspect.isfunction(o) or inspect.isclass(o)   # not constants or callable instances
             missing = [n for n in m.__all__ if documented(getattr(m, n)) and n.lower() not in f["ids"]]
             assert not missing, f"{html.name}: no documentation entry for {missing}"
+            nodoc = [m for m in public_methods(m) if m.lower() not in f["ids"]]
+            assert not nodoc, f"{html.name}: no documentation entry (show_doc) for the methods {nodoc}"
         if nb.name == "index.ipynb": pg.screenshot(path=str(site/"screenshot-index.png"), full_page=False)
         pg.close(); pages += 1
     assert pages == len(_notebooks())
@@ -49,3 +51,21 @@ def _module_of(nb):
         m = re.search(r"^#\|\s*default_exp\s+(\S+)", "".join(c["source"]), re.M)
         if m: return "vlmfaith." + m.group(1)
     return None
+
+def public_methods(m)->list:
+    "`Class.method` for every public method or property that the module's exported classes define themselves."
+    out = []
+    for n in m.__all__:
+        c = getattr(m, n)
+        if not inspect.isclass(c) or c.__module__ != m.__name__ or issubclass(c, BaseException): continue
+        for k, v in vars(c).items():
+            if k.startswith("_"): continue
+            f = v.__func__ if isinstance(v, (classmethod, staticmethod)) else v
+            if isinstance(f, property) or inspect.isfunction(f): out.append(f"{n}.{k}")
+    return out
+
+def test_public_methods_are_found():
+    "The method check above sees methods defined in the class body, added with @patch, properties and classmethods."
+    import vlmfaith.store as st, vlmfaith.api as api, vlmfaith.perturb as pt
+    ms = set(public_methods(st)) | set(public_methods(api)) | set(public_methods(pt))
+    assert {"Store.records", "StoreFile.append", "GenerationRecord.from_dict", "OpenAIVLM.generate", "Prompt.letters"} <= ms

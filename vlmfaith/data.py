@@ -47,11 +47,17 @@ class MCItem:
     meta: dict = field(default_factory=dict)  # whatever else the benchmark carries (e.g. `image_id` for clusters)
 
     @property
-    def letters(self)->str: return LETTERS[:len(self.options)]
+    def letters(self)->str:
+        "The option letters, e.g. `ABCD`."
+        return LETTERS[:len(self.options)]
     @property
-    def answer_index(self)->int: return LETTERS.index(self.answer)
+    def answer_index(self)->int:
+        "The correct option's position."
+        return LETTERS.index(self.answer)
     @property
-    def answer_text(self)->str: return self.options[self.answer_index]
+    def answer_text(self)->str:
+        "The correct option's text."
+        return self.options[self.answer_index]
     def __repr__(self):
         return (f"MCItem(id={self.id!r}, source={self.source!r}, task={self.task!r}, question={self.question[:60]!r}, "
                 f"options={self.options!r}, answer={self.answer!r})")
@@ -178,12 +184,20 @@ class BenchmarkRegistry(dict):
         return self._alias[_norm(name)]
     def __getitem__(self, name): return super().__getitem__(self.resolve(name))
     def __contains__(self, name): self._load(); return _norm(name) in self._alias
-    def get(self, name, default=None): return self[name] if name in self else default
+    def get(self, name, default=None):
+        "The benchmark registered as `name` (any spelling or alias), or `default`."
+        return self[name] if name in self else default
     def __iter__(self): self._load(); return super().__iter__()
     def __len__(self): self._load(); return super().__len__()
-    def keys(self): self._load(); return super().keys()
-    def values(self): self._load(); return super().values()
-    def items(self): self._load(); return super().items()
+    def keys(self):
+        "The registry's keys, with the built-in benchmarks loaded."
+        self._load(); return super().keys()
+    def values(self):
+        "The registry's values, with the built-in benchmarks loaded."
+        self._load(); return super().values()
+    def items(self):
+        "The registry's items, with the built-in benchmarks loaded."
+        self._load(); return super().items()
     def __repr__(self): self._load(); return super().__repr__()
     def add(self, spec:BenchmarkSpec)->BenchmarkSpec:
         "Register `spec` under its key, display name and aliases, replacing a benchmark with the same key."
