@@ -24,6 +24,7 @@ def decoding_key(max_new_tokens:int, temperature:float=0.0, top_p:float=1.0, see
     if seed is None: seed = "unseeded-" + os.urandom(8).hex()      # never reused: see above
     return {"max_new_tokens": int(max_new_tokens), "temperature": float(temperature), "top_p": float(top_p), "seed": seed}
 
+# %% ../nbs/store.ipynb #1986c8f5
 def record_key(model_key:str, prompt_key:str, decoding:dict, sample:int=0, item:str="")->str:
     "Content hash (hex) of one generation: model, prompt, decoding settings, sample index, and the item it answers."
     s = json.dumps([model_key, prompt_key, decoding, int(sample)] + ([item] if item else []), sort_keys=True, separators=(",", ":"))
