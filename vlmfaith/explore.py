@@ -23,8 +23,266 @@ from .run import ExperimentSpec
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['OUTCOME_TYPES', 'FILTERS', 'stored_judge_labels', 'load_outcomes', 'outcome_flags', 'ItemImages', 'injected_caption',
-           'user_html', 'assistant_html', 'options_html', 'probs_svg', 'panel_html', 'Explorer']
+__all__ = ['FILTERS', 'OUTCOME_TYPES', 'Explorer', 'stored_judge_labels', 'load_outcomes', 'outcome_flags', 'ItemImages',
+           'injected_caption', 'user_html', 'assistant_html', 'options_html', 'probs_svg', 'panel_html']
+
+# %% ../nbs/explore.ipynb #574f7399
+FILTERS = ("model", "benchmark", "task", "condition")
+
+# %% ../nbs/explore.ipynb #dcda1e0e
+_NEEDED = ["model", "benchmark", "item_id", "task", "condition", "sample", "answer", "misleading", "letter", "think_letter",
+           "status", "correct", "consistent_rule", "consistent_judge", "abstained", "key"]
+
+_CSS = """<style>
+.vfx{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:13px;line-height:1.35;color:#1f2328}
+.vfx .vfx-item{border:1px solid #d0d7de;border-radius:6px;padding:8px;margin:10px 0;background:#fff}
+.vfx .vfx-top{display:flex;gap:12px;align-items:flex-start}
+.vfx .vfx-top img{border:1px solid #d0d7de;max-width:100%;height:auto}
+.vfx .vfx-cols{display:flex;gap:8px;flex-wrap:wrap;margin-top:6px}
+.vfx .vfx-panel{flex:1 1 320px;min-width:280px;border:1px solid #eaeef2;border-radius:4px;padding:6px}
+.vfx .vfx-ph{margin-bottom:4px}
+.vfx .vfx-lab{font-size:11px;color:#57606a;text-transform:uppercase;margin-top:6px}
+.vfx .vfx-msg{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:4px;border-radius:3px}
+.vfx .vfx-out{max-height:16em;overflow:auto;font-family:ui-monospace,monospace;font-size:12px}
+.vfx mark.vfx-inj{background:#fff1a8;padding:0}
+.vfx .vfx-opts{list-style:none;padding-left:0;margin:2px 0}
+.vfx .vfx-opts li{padding:1px 4px;border-radius:3px}
+.vfx .vfx-ok{background:#dafbe1}.vfx .vfx-bad{background:#ffebe9}
+.vfx .vfx-chosen{outline:1px solid #1f2328}
+.vfx .vfx-title{font-weight:600;font-size:16px;margin:4px 0}
+.vfx .vfx-kv td{padding:0 8px 0 0;border:none;font-size:13px}.vfx .vfx-kv{border-collapse:collapse;margin-top:4px}
+.vfx .vfx-okt{color:#1a7f37;font-weight:600}.vfx .vfx-badt{color:#cf222e;font-weight:600}.vfx .vfx-dim{color:#6e7781}
+.vfx .vfx-badge{display:inline-block;font-size:11px;border-radius:8px;padding:0 6px;margin-left:4px;background:#eaeef2}
+.vfx .vfx-correct{background:#dafbe1}.vfx .vfx-wrong,.vfx .vfx-c2w,.vfx .vfx-adopted{background:#ffebe9}
+.vfx .vfx-w2c{background:#dafbe1}.vfx .vfx-inconsistent,.vfx .vfx-parse_failure{background:#fff8c5}
+</style>"""
+
+# %% ../nbs/explore.ipynb #e6f112c7
+class Explorer:
+    "Filter, browse and export the generations of a results folder (or of an outcome table and its records)."
+    def __init__(self,
+                 out=None,                       # a results folder (records, judge records, spec.yaml)
+                 *,
+                 outcomes:pd.DataFrame|None=None,# the outcome table (default: the report's, or built from the records)
+                 records:Iterable|None=None,     # store records (default: read from `out`)
+                 items=None,                     # where images come from (see `ItemImages`; default: the spec's benchmarks)
+                 verdicts:Mapping|None=None,     # judge verdicts (default: `stored_verdicts(OUT/"judge")`)
+                 baseline:str="base",            # the condition shown on the left and flips are measured against
+                 max_side:int=320):              # image size in the interactive view
+        if out is None and outcomes is None and records is None:
+            raise ValueError("Explorer needs a results folder `out`, an `outcomes` table or `records`")
+        self.out = None if out is None else Path(out)
+        self.spec = ExperimentSpec.load(self.out/"spec.yaml") if self.out and (self.out/"spec.yaml").exists() else None
+        recs = list(records) if records is not None else (list(Store(self.out).records()) if self.out else [])
+        self.records = {r["key"]: r for r in recs}
+        self.verdicts = dict(verdicts) if verdicts is not None else (stored_verdicts(Path(self.out)/"judge") if self.out else {})
+        if outcomes is None:
+            if not recs: raise ValueError(f"{out}: no records, and no `outcomes` table given" if out else "no records given")
+            outcomes = load_outcomes(self.out, recs, self.verdicts)
+        miss = [c for c in _NEEDED if c not in outcomes.columns]
+        if miss: raise ValueError(f"outcome table: missing column(s) {miss} (see metrics.OUTCOME_COLUMNS)")
+        order = list((self.spec.conditions if self.spec else None) or [])
+        conds = [baseline] + [c for c in order if c != baseline] + sorted(set(outcomes.condition) - set(order) - {baseline})
+        rank = outcomes.condition.map({c: i for i, c in enumerate(conds)})
+        self.outcomes = (outcomes.assign(_rank=rank).sort_values(["model", "benchmark", "item_id", "_rank", "sample"], kind="stable")
+                         .drop(columns="_rank").reset_index(drop=True))
+        self.baseline, self.max_side = baseline, max_side
+        fl = outcome_flags(self.outcomes, baseline)
+        self.base_row = fl.base_row.to_numpy()
+        self.flags = {k: fl[k].to_numpy() for k in OUTCOME_TYPES}
+        self._codes = {c: pd.factorize(self.outcomes[c].astype(str), sort=True) for c in FILTERS}
+        self._cond_order = [c for c in conds if c in set(self.outcomes.condition)]
+        self._item_ids = self.outcomes.item_id.astype(str).to_numpy()
+        self.images = ItemImages(self.spec, items)
+        self.message = ""
+        self.select()
+
+    @property
+    def row(self)->int|None:
+        "Position (in `outcomes`) of the current row, or None when the selection is empty."
+        return int(self.selection[self.pos]) if len(self.selection) else None
+
+    def __repr__(self):
+        return f"Explorer({len(self.outcomes):,} rows, {len(self.records):,} records, selection {len(self.selection):,})"
+
+# %% ../nbs/explore.ipynb #204becca
+@patch
+def choices(self:Explorer, name:str)->list:
+    "The values a filter can take (conditions in the spec's order), or the outcome types."
+    if name == "outcome": return list(OUTCOME_TYPES)
+    if name not in FILTERS: raise ValueError(f"no filter {name!r}; filters: {', '.join(FILTERS + ('outcome',))}")
+    return self._cond_order if name == "condition" else list(self._codes[name][1])
+
+# %% ../nbs/explore.ipynb #cf68ac19
+@patch
+def rows_where(self:Explorer, model=None, benchmark=None, task=None, condition=None, outcome=None)->np.ndarray:
+    "Positions (in `outcomes`) of the rows matching every given filter (None: any); changes nothing."
+    mask = np.ones(len(self.outcomes), bool)
+    for name, v in zip(FILTERS, (model, benchmark, task, condition)):
+        if v is None: continue
+        codes, uniq = self._codes[name]
+        try: mask &= codes == uniq.get_loc(str(v))
+        except KeyError: raise ValueError(f"{name}={v!r} is not in the outcome table; choices: {', '.join(self.choices(name))}") from None
+    if outcome is not None:
+        if outcome not in OUTCOME_TYPES: raise ValueError(f"outcome={outcome!r}: expected one of {', '.join(OUTCOME_TYPES)}")
+        mask &= self.flags[outcome]
+    return np.flatnonzero(mask)
+
+# %% ../nbs/explore.ipynb #a86419b2
+@patch
+def select(self:Explorer, model=None, benchmark=None, task=None, condition=None, outcome=None)->np.ndarray:
+    "Keep the rows matching every given filter (None: any); return their positions and go to the first."
+    rows = self.rows_where(model, benchmark, task, condition, outcome)
+    self.filters = dict(model=model, benchmark=benchmark, task=task, condition=condition, outcome=outcome)
+    self.selection, self.pos, self.message = rows, 0, ""
+    return self.selection
+
+# %% ../nbs/explore.ipynb #f31a26c3
+@patch
+def next(self:Explorer)->int|None:
+    "Go to the next row of the selection (stays at the last)."
+    self.pos, self.message = min(self.pos + 1, max(len(self.selection) - 1, 0)), ""
+    return self.row
+
+# %% ../nbs/explore.ipynb #f359968a
+@patch
+def prev(self:Explorer)->int|None:
+    "Go to the previous row of the selection (stays at the first)."
+    self.pos, self.message = max(self.pos - 1, 0), ""
+    return self.row
+
+# %% ../nbs/explore.ipynb #3db7c329
+@patch
+def jump(self:Explorer, item_id:str)->bool:
+    "Go to the first row of item `item_id` in the selection; False (and a message) when it is not there."
+    item_id = str(item_id).strip()
+    hit = np.flatnonzero(self._item_ids[self.selection] == item_id)
+    if len(hit): self.pos, self.message = int(hit[0]), ""; return True
+    where = "in the outcome table but not in this selection" if (self._item_ids == item_id).any() else "not in the outcome table"
+    self.message = f"item {item_id!r} is {where}"
+    return False
+
+# %% ../nbs/explore.ipynb #aa8f6ea3
+@patch
+def judge_labels(self:Explorer, key:str)->dict:
+    "{judge name: label} for the record `key` (from the stored judge generations)."
+    rec = self.records.get(key)
+    if rec is None or not self.verdicts: return {}
+    jk = judge_key(rec)
+    return {j: (v.get(jk) if jk else None) for j, v in self.verdicts.items()}
+
+# %% ../nbs/explore.ipynb #3db4cb4f
+@patch
+def panel(self:Explorer, i:int)->str:
+    "HTML panel of row `i` of `outcomes`."
+    row = self.outcomes.iloc[i]
+    return panel_html(row, self.records.get(row["key"]), {k: bool(f[i]) for k, f in self.flags.items()},
+                      self.judge_labels(row["key"]))
+
+# %% ../nbs/explore.ipynb #881d5055
+@patch
+def item_html(self:Explorer, i:int, max_side:int|None=None)->str:
+    "HTML of row `i` with its baseline row side by side, and the item's image and question above."
+    row = self.outcomes.iloc[i]
+    png = self.images.png(str(row["benchmark"]), str(row["item_id"]), max_side or self.max_side)
+    img = (f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="image of {_E(row["item_id"])}">'
+           if png else f'<div class="vfx-dim">(no image: {_E(self.images.why.get((str(row["benchmark"]), str(row["item_id"])), "not found"))})</div>')
+    rec = self.records.get(row["key"])
+    q = _E(rec.get("question") or "") if rec else ""
+    top = (f'<div class="vfx-top">{img}<div><div><b>{_E(row["item_id"])}</b> <span class="vfx-dim">{_E(row["model"])} · '
+           f'{_E(row["benchmark"])} · {_E(row["task"])}</span></div><div style="margin-top:4px">{q}</div></div></div>')
+    b = int(self.base_row[i])
+    cols = [self.panel(i)] if b < 0 or b == i else [self.panel(b), self.panel(i)]
+    if b < 0 and row["condition"] != self.baseline:
+        cols.insert(0, f'<div class="vfx-panel vfx-dim">(no {_E(self.baseline)} row for this item and sample)</div>')
+    return (f'<div class="vfx-item" data-item="{_E(row["item_id"])}" data-condition="{_E(row["condition"])}">{top}'
+            f'<div class="vfx-cols">{"".join(cols)}</div></div>')
+
+# %% ../nbs/explore.ipynb #b91f27bd
+@patch
+def status_html(self:Explorer)->str:
+    "Where we are in the selection, and any message."
+    n, N = len(self.selection), len(self.outcomes)
+    where = f"row {self.pos + 1:,} of {n:,} selected ({N:,} in all)" if n else f"no rows match ({N:,} in all)"
+    return where + (f' · <span style="color:#cf222e">{_E(self.message)}</span>' if self.message else "")
+
+# %% ../nbs/explore.ipynb #1367906f
+@patch
+def view_html(self:Explorer)->str:
+    "HTML of the current row (and its baseline row), or a note when nothing is selected."
+    body = self.item_html(self.row) if self.row is not None else '<p class="vfx-dim">No rows match these filters.</p>'
+    return f'{_CSS}<div class="vfx">{body}</div>'
+
+# %% ../nbs/explore.ipynb #e205651b
+@patch
+def widget(self:Explorer):
+    "The interactive explorer: filter dropdowns, previous/next, jump to an item id, and the side-by-side view."
+    import ipywidgets as W
+    lay = W.Layout(width="auto")
+    dd = {c: W.Dropdown(options=[("(all)", None)] + [(str(v), v) for v in self.choices(c)], description=c, layout=lay)
+          for c in FILTERS}
+    n = {k: int(f.sum()) for k, f in self.flags.items()}
+    dd["outcome"] = W.Dropdown(options=[("(any)", None)] + [(f"{OUTCOME_TYPES[k]} ({n[k]:,})", k) for k in OUTCOME_TYPES],
+                               description="outcome", layout=lay)
+    for c, d in dd.items(): d.value = self.filters.get(c)
+    prev, nxt = W.Button(description="◀ previous", layout=lay), W.Button(description="next ▶", layout=lay)
+    jump = W.Text(placeholder="item id", description="jump to", continuous_update=False, layout=W.Layout(width="260px"))
+    go = W.Button(description="go", layout=lay)
+    status, view = W.HTML(), W.HTML()
+    def refresh(): status.value, view.value = self.status_html(), self.view_html()
+    def on_filter(change):
+        self.select(**{c: d.value for c, d in dd.items()}); refresh()
+    def on_jump(_=None):
+        if jump.value.strip(): self.jump(jump.value); refresh()
+    for d in dd.values(): d.observe(on_filter, "value")
+    prev.on_click(lambda _: (self.prev(), refresh())); nxt.on_click(lambda _: (self.next(), refresh()))
+    go.on_click(on_jump); jump.observe(on_jump, "value")
+    refresh()
+    box = W.VBox([W.HBox(list(dd.values()), layout=W.Layout(flex_flow="row wrap")),
+                  W.HBox([prev, nxt, jump, go, status], layout=W.Layout(flex_flow="row wrap", align_items="center")), view])
+    box.controls = dict(**dd, prev=prev, next=nxt, jump=jump, go=go, status=status, view=view)
+    return box
+
+# %% ../nbs/explore.ipynb #cb820904
+def _rows(self:Explorer, selection)->np.ndarray:
+    if selection is None: return self.selection
+    if isinstance(selection, Mapping): return self.rows_where(**selection)
+    if isinstance(selection, pd.DataFrame): return selection.index.to_numpy(int)
+    rows = np.asarray(list(selection), int)
+    if len(rows) and (rows.min() < 0 or rows.max() >= len(self.outcomes)):
+        raise ValueError(f"selection: row positions must be in 0..{len(self.outcomes)-1}")
+    return rows
+
+# %% ../nbs/explore.ipynb #f2b23d69
+@patch
+def export_fragment(self:Explorer,
+                    selection=None,          # None (current), filters (dict), row positions, or a slice of `outcomes`
+                    max_items:int=20,        # rows written at most
+                    max_side:int=192,        # image size in pixels
+                    title:str|None=None)->str:
+    "The selected rows (each with its baseline row) as one self-contained HTML fragment."
+    rows = _rows(self, selection)
+    shown = rows[:max_items]
+    head = (f'<div class="vfx-title">{_E(title)}</div>' if title else "") + (
+        f'<p class="vfx-dim">{len(shown):,} of {len(rows):,} selected rows'
+        + (f" (the first {len(shown):,})" if len(rows) > len(shown) else "") + "</p>")
+    return f'{_CSS}<div class="vfx">{head}' + "".join(self.item_html(int(i), max_side) for i in shown) + "</div>"
+
+# %% ../nbs/explore.ipynb #576e506c
+@patch
+def export_html(self:Explorer,
+                path,                        # the .html file to write
+                selection=None,              # as in `export_fragment`
+                max_items:int=20,            # rows written at most
+                max_side:int=192,            # image size in pixels
+                title:str="vlmfaith explorer")->Path:
+    "Write the selected rows as a static, self-contained HTML page; return its path."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    body = self.export_fragment(selection, max_items, max_side, title)
+    path.write_text(f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{_E(title)}</title>'
+                    f'<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>{body}</body></html>\n',
+                    encoding="utf-8")
+    return path
 
 # %% ../nbs/explore.ipynb #02b38aab
 def stored_judge_labels(
@@ -160,23 +418,27 @@ def injected_caption(
     j1, j2 = ins[0][0], ins[-1][1]
     return ut[:j1], ut[j1:j2], ut[j2:]
 
+# %% ../nbs/explore.ipynb #22130416
 def user_html(rec:Mapping)->str:
     "The user turn as HTML, with the injected caption in `<mark>`."
     a, cap, b = injected_caption(rec)
     return _E(a) + (f'<mark class="vfx-inj" title="injected caption">{_E(cap)}</mark>' if cap else "") + _E(b)
 
+# %% ../nbs/explore.ipynb #c7bad624
 def _mark_first(text:str, part:str|None, title:str)->str:
     "Escaped `text` with the first occurrence of `part` in `<mark>`."
     if part and (i := text.find(part)) >= 0:
         return _E(text[:i]) + f'<mark class="vfx-inj" title="{title}">{_E(part)}</mark>' + _E(text[i+len(part):])
     return _E(text)
 
+# %% ../nbs/explore.ipynb #a29d8c14
 def assistant_html(rec:Mapping)->str:
     "The assistant turn as HTML: the prefill (injected) in `<mark>`, then what the model wrote."
     pre, text = rec.get("prefill") or "", rec.get("text") or ""
     if pre and text.startswith(pre): return _mark_first(text, pre, "injected prefill")
     return _E(text)
 
+# %% ../nbs/explore.ipynb #5677f772
 def options_html(
     options:list,            # option texts
     answer:str,              # correct letter
@@ -273,234 +535,3 @@ def panel_html(
     chart = probs_svg(rec.get("letter_probs") if rec else None, row["answer"], mis, letter)
     return (f'<div class="vfx-panel">{head}{body}<div class="vfx-lab">options</div>{opts}{kv}'
             + (f'<div class="vfx-lab">letter probabilities</div>{chart}' if chart else "") + "</div>")
-
-# %% ../nbs/explore.ipynb #574f7399
-FILTERS = ("model", "benchmark", "task", "condition")
-_NEEDED = ["model", "benchmark", "item_id", "task", "condition", "sample", "answer", "misleading", "letter", "think_letter",
-           "status", "correct", "consistent_rule", "consistent_judge", "abstained", "key"]
-
-_CSS = """<style>
-.vfx{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:13px;line-height:1.35;color:#1f2328}
-.vfx .vfx-item{border:1px solid #d0d7de;border-radius:6px;padding:8px;margin:10px 0;background:#fff}
-.vfx .vfx-top{display:flex;gap:12px;align-items:flex-start}
-.vfx .vfx-top img{border:1px solid #d0d7de;max-width:100%;height:auto}
-.vfx .vfx-cols{display:flex;gap:8px;flex-wrap:wrap;margin-top:6px}
-.vfx .vfx-panel{flex:1 1 320px;min-width:280px;border:1px solid #eaeef2;border-radius:4px;padding:6px}
-.vfx .vfx-ph{margin-bottom:4px}
-.vfx .vfx-lab{font-size:11px;color:#57606a;text-transform:uppercase;margin-top:6px}
-.vfx .vfx-msg{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:4px;border-radius:3px}
-.vfx .vfx-out{max-height:16em;overflow:auto;font-family:ui-monospace,monospace;font-size:12px}
-.vfx mark.vfx-inj{background:#fff1a8;padding:0}
-.vfx .vfx-opts{list-style:none;padding-left:0;margin:2px 0}
-.vfx .vfx-opts li{padding:1px 4px;border-radius:3px}
-.vfx .vfx-ok{background:#dafbe1}.vfx .vfx-bad{background:#ffebe9}
-.vfx .vfx-chosen{outline:1px solid #1f2328}
-.vfx .vfx-title{font-weight:600;font-size:16px;margin:4px 0}
-.vfx .vfx-kv td{padding:0 8px 0 0;border:none;font-size:13px}.vfx .vfx-kv{border-collapse:collapse;margin-top:4px}
-.vfx .vfx-okt{color:#1a7f37;font-weight:600}.vfx .vfx-badt{color:#cf222e;font-weight:600}.vfx .vfx-dim{color:#6e7781}
-.vfx .vfx-badge{display:inline-block;font-size:11px;border-radius:8px;padding:0 6px;margin-left:4px;background:#eaeef2}
-.vfx .vfx-correct{background:#dafbe1}.vfx .vfx-wrong,.vfx .vfx-c2w,.vfx .vfx-adopted{background:#ffebe9}
-.vfx .vfx-w2c{background:#dafbe1}.vfx .vfx-inconsistent,.vfx .vfx-parse_failure{background:#fff8c5}
-</style>"""
-
-class Explorer:
-    "Filter, browse and export the generations of a results folder (or of an outcome table and its records)."
-    def __init__(self,
-                 out=None,                       # a results folder (records, judge records, spec.yaml)
-                 *,
-                 outcomes:pd.DataFrame|None=None,# the outcome table (default: the report's, or built from the records)
-                 records:Iterable|None=None,     # store records (default: read from `out`)
-                 items=None,                     # where images come from (see `ItemImages`; default: the spec's benchmarks)
-                 verdicts:Mapping|None=None,     # judge verdicts (default: `stored_verdicts(OUT/"judge")`)
-                 baseline:str="base",            # the condition shown on the left and flips are measured against
-                 max_side:int=320):              # image size in the interactive view
-        if out is None and outcomes is None and records is None:
-            raise ValueError("Explorer needs a results folder `out`, an `outcomes` table or `records`")
-        self.out = None if out is None else Path(out)
-        self.spec = ExperimentSpec.load(self.out/"spec.yaml") if self.out and (self.out/"spec.yaml").exists() else None
-        recs = list(records) if records is not None else (list(Store(self.out).records()) if self.out else [])
-        self.records = {r["key"]: r for r in recs}
-        self.verdicts = dict(verdicts) if verdicts is not None else (stored_verdicts(Path(self.out)/"judge") if self.out else {})
-        if outcomes is None:
-            if not recs: raise ValueError(f"{out}: no records, and no `outcomes` table given" if out else "no records given")
-            outcomes = load_outcomes(self.out, recs, self.verdicts)
-        miss = [c for c in _NEEDED if c not in outcomes.columns]
-        if miss: raise ValueError(f"outcome table: missing column(s) {miss} (see metrics.OUTCOME_COLUMNS)")
-        order = list((self.spec.conditions if self.spec else None) or [])
-        conds = [baseline] + [c for c in order if c != baseline] + sorted(set(outcomes.condition) - set(order) - {baseline})
-        rank = outcomes.condition.map({c: i for i, c in enumerate(conds)})
-        self.outcomes = (outcomes.assign(_rank=rank).sort_values(["model", "benchmark", "item_id", "_rank", "sample"], kind="stable")
-                         .drop(columns="_rank").reset_index(drop=True))
-        self.baseline, self.max_side = baseline, max_side
-        fl = outcome_flags(self.outcomes, baseline)
-        self.base_row = fl.base_row.to_numpy()
-        self.flags = {k: fl[k].to_numpy() for k in OUTCOME_TYPES}
-        self._codes = {c: pd.factorize(self.outcomes[c].astype(str), sort=True) for c in FILTERS}
-        self._cond_order = [c for c in conds if c in set(self.outcomes.condition)]
-        self._item_ids = self.outcomes.item_id.astype(str).to_numpy()
-        self.images = ItemImages(self.spec, items)
-        self.message = ""
-        self.select()
-
-    def choices(self, name:str)->list:
-        "The values a filter can take (conditions in the spec's order), or the outcome types."
-        if name == "outcome": return list(OUTCOME_TYPES)
-        if name not in FILTERS: raise ValueError(f"no filter {name!r}; filters: {', '.join(FILTERS + ('outcome',))}")
-        return self._cond_order if name == "condition" else list(self._codes[name][1])
-
-    def rows_where(self, model=None, benchmark=None, task=None, condition=None, outcome=None)->np.ndarray:
-        "Positions (in `outcomes`) of the rows matching every given filter (None: any); changes nothing."
-        mask = np.ones(len(self.outcomes), bool)
-        for name, v in zip(FILTERS, (model, benchmark, task, condition)):
-            if v is None: continue
-            codes, uniq = self._codes[name]
-            try: mask &= codes == uniq.get_loc(str(v))
-            except KeyError: raise ValueError(f"{name}={v!r} is not in the outcome table; choices: {', '.join(self.choices(name))}") from None
-        if outcome is not None:
-            if outcome not in OUTCOME_TYPES: raise ValueError(f"outcome={outcome!r}: expected one of {', '.join(OUTCOME_TYPES)}")
-            mask &= self.flags[outcome]
-        return np.flatnonzero(mask)
-
-    def select(self, model=None, benchmark=None, task=None, condition=None, outcome=None)->np.ndarray:
-        "Keep the rows matching every given filter (None: any); return their positions and go to the first."
-        rows = self.rows_where(model, benchmark, task, condition, outcome)
-        self.filters = dict(model=model, benchmark=benchmark, task=task, condition=condition, outcome=outcome)
-        self.selection, self.pos, self.message = rows, 0, ""
-        return self.selection
-
-    @property
-    def row(self)->int|None:
-        "Position (in `outcomes`) of the current row, or None when the selection is empty."
-        return int(self.selection[self.pos]) if len(self.selection) else None
-
-    def next(self)->int|None:
-        "Go to the next row of the selection (stays at the last)."
-        self.pos, self.message = min(self.pos + 1, max(len(self.selection) - 1, 0)), ""
-        return self.row
-
-    def prev(self)->int|None:
-        "Go to the previous row of the selection (stays at the first)."
-        self.pos, self.message = max(self.pos - 1, 0), ""
-        return self.row
-
-    def jump(self, item_id:str)->bool:
-        "Go to the first row of item `item_id` in the selection; False (and a message) when it is not there."
-        item_id = str(item_id).strip()
-        hit = np.flatnonzero(self._item_ids[self.selection] == item_id)
-        if len(hit): self.pos, self.message = int(hit[0]), ""; return True
-        where = "in the outcome table but not in this selection" if (self._item_ids == item_id).any() else "not in the outcome table"
-        self.message = f"item {item_id!r} is {where}"
-        return False
-
-    def judge_labels(self, key:str)->dict:
-        "{judge name: label} for the record `key` (from the stored judge generations)."
-        rec = self.records.get(key)
-        if rec is None or not self.verdicts: return {}
-        jk = judge_key(rec)
-        return {j: (v.get(jk) if jk else None) for j, v in self.verdicts.items()}
-
-    def panel(self, i:int)->str:
-        "HTML panel of row `i` of `outcomes`."
-        row = self.outcomes.iloc[i]
-        return panel_html(row, self.records.get(row["key"]), {k: bool(f[i]) for k, f in self.flags.items()},
-                          self.judge_labels(row["key"]))
-
-    def item_html(self, i:int, max_side:int|None=None)->str:
-        "HTML of row `i` with its baseline row side by side, and the item's image and question above."
-        row = self.outcomes.iloc[i]
-        png = self.images.png(str(row["benchmark"]), str(row["item_id"]), max_side or self.max_side)
-        img = (f'<img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="image of {_E(row["item_id"])}">'
-               if png else f'<div class="vfx-dim">(no image: {_E(self.images.why.get((str(row["benchmark"]), str(row["item_id"])), "not found"))})</div>')
-        rec = self.records.get(row["key"])
-        q = _E(rec.get("question") or "") if rec else ""
-        top = (f'<div class="vfx-top">{img}<div><div><b>{_E(row["item_id"])}</b> <span class="vfx-dim">{_E(row["model"])} · '
-               f'{_E(row["benchmark"])} · {_E(row["task"])}</span></div><div style="margin-top:4px">{q}</div></div></div>')
-        b = int(self.base_row[i])
-        cols = [self.panel(i)] if b < 0 or b == i else [self.panel(b), self.panel(i)]
-        if b < 0 and row["condition"] != self.baseline:
-            cols.insert(0, f'<div class="vfx-panel vfx-dim">(no {_E(self.baseline)} row for this item and sample)</div>')
-        return (f'<div class="vfx-item" data-item="{_E(row["item_id"])}" data-condition="{_E(row["condition"])}">{top}'
-                f'<div class="vfx-cols">{"".join(cols)}</div></div>')
-
-    def status_html(self)->str:
-        "Where we are in the selection, and any message."
-        n, N = len(self.selection), len(self.outcomes)
-        where = f"row {self.pos + 1:,} of {n:,} selected ({N:,} in all)" if n else f"no rows match ({N:,} in all)"
-        return where + (f' · <span style="color:#cf222e">{_E(self.message)}</span>' if self.message else "")
-
-    def view_html(self)->str:
-        "HTML of the current row (and its baseline row), or a note when nothing is selected."
-        body = self.item_html(self.row) if self.row is not None else '<p class="vfx-dim">No rows match these filters.</p>'
-        return f'{_CSS}<div class="vfx">{body}</div>'
-
-    def __repr__(self):
-        return f"Explorer({len(self.outcomes):,} rows, {len(self.records):,} records, selection {len(self.selection):,})"
-
-# %% ../nbs/explore.ipynb #e205651b
-@patch
-def widget(self:Explorer):
-    "The interactive explorer: filter dropdowns, previous/next, jump to an item id, and the side-by-side view."
-    import ipywidgets as W
-    lay = W.Layout(width="auto")
-    dd = {c: W.Dropdown(options=[("(all)", None)] + [(str(v), v) for v in self.choices(c)], description=c, layout=lay)
-          for c in FILTERS}
-    n = {k: int(f.sum()) for k, f in self.flags.items()}
-    dd["outcome"] = W.Dropdown(options=[("(any)", None)] + [(f"{OUTCOME_TYPES[k]} ({n[k]:,})", k) for k in OUTCOME_TYPES],
-                               description="outcome", layout=lay)
-    for c, d in dd.items(): d.value = self.filters.get(c)
-    prev, nxt = W.Button(description="◀ previous", layout=lay), W.Button(description="next ▶", layout=lay)
-    jump = W.Text(placeholder="item id", description="jump to", continuous_update=False, layout=W.Layout(width="260px"))
-    go = W.Button(description="go", layout=lay)
-    status, view = W.HTML(), W.HTML()
-    def refresh(): status.value, view.value = self.status_html(), self.view_html()
-    def on_filter(change):
-        self.select(**{c: d.value for c, d in dd.items()}); refresh()
-    def on_jump(_=None):
-        if jump.value.strip(): self.jump(jump.value); refresh()
-    for d in dd.values(): d.observe(on_filter, "value")
-    prev.on_click(lambda _: (self.prev(), refresh())); nxt.on_click(lambda _: (self.next(), refresh()))
-    go.on_click(on_jump); jump.observe(on_jump, "value")
-    refresh()
-    box = W.VBox([W.HBox(list(dd.values()), layout=W.Layout(flex_flow="row wrap")),
-                  W.HBox([prev, nxt, jump, go, status], layout=W.Layout(flex_flow="row wrap", align_items="center")), view])
-    box.controls = dict(**dd, prev=prev, next=nxt, jump=jump, go=go, status=status, view=view)
-    return box
-
-# %% ../nbs/explore.ipynb #15a835a3
-def _rows(self:Explorer, selection)->np.ndarray:
-    if selection is None: return self.selection
-    if isinstance(selection, Mapping): return self.rows_where(**selection)
-    if isinstance(selection, pd.DataFrame): return selection.index.to_numpy(int)
-    rows = np.asarray(list(selection), int)
-    if len(rows) and (rows.min() < 0 or rows.max() >= len(self.outcomes)):
-        raise ValueError(f"selection: row positions must be in 0..{len(self.outcomes)-1}")
-    return rows
-
-@patch
-def export_fragment(self:Explorer,
-                    selection=None,          # None (current), filters (dict), row positions, or a slice of `outcomes`
-                    max_items:int=20,        # rows written at most
-                    max_side:int=192,        # image size in pixels
-                    title:str|None=None)->str:
-    "The selected rows (each with its baseline row) as one self-contained HTML fragment."
-    rows = _rows(self, selection)
-    shown = rows[:max_items]
-    head = (f'<div class="vfx-title">{_E(title)}</div>' if title else "") + (
-        f'<p class="vfx-dim">{len(shown):,} of {len(rows):,} selected rows'
-        + (f" (the first {len(shown):,})" if len(rows) > len(shown) else "") + "</p>")
-    return f'{_CSS}<div class="vfx">{head}' + "".join(self.item_html(int(i), max_side) for i in shown) + "</div>"
-
-@patch
-def export_html(self:Explorer,
-                path,                        # the .html file to write
-                selection=None,              # as in `export_fragment`
-                max_items:int=20,            # rows written at most
-                max_side:int=192,            # image size in pixels
-                title:str="vlmfaith explorer")->Path:
-    "Write the selected rows as a static, self-contained HTML page; return its path."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    body = self.export_fragment(selection, max_items, max_side, title)
-    path.write_text(f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{_E(title)}</title>'
-                    f'<meta name="viewport" content="width=device-width, initial-scale=1"></head><body>{body}</body></html>\n',
-                    encoding="utf-8")
-    return path

@@ -148,6 +148,7 @@ class JudgeAgreement:
     n_judges: int
     note: str = ""
 
+# %% ../nbs/judge.ipynb #57a1b552
 def _as_label(v, i, j):
     if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)): return pd.NA
     if isinstance(v, (bool, np.bool_)) or v in (0, 1): return bool(v)
@@ -226,20 +227,7 @@ class CachedJudge:
         if not hasattr(self._backend, "generate"): self._backend = self._backend()
         return self._backend
 
-# %% ../nbs/judge.ipynb #b4486993
-@patch
-def verdicts(self:CachedJudge,
-             prompts:Sequence,          # judge `Prompt`s (from `judge_prompt` or `judge_request`), None where nothing is judged
-            )->list:
-    "True/False/None per prompt: from the cache, or judged now (each distinct prompt once) and stored."
-    todo = {}
-    for p in prompts:
-        if p is None: continue
-        if p.key in self.cache: self.hits += 1
-        else: todo.setdefault(p.key, p)
-    if todo: self._judge(list(todo.values()))
-    return [None if p is None else self.cache.get(p.key) for p in prompts]
-
+# %% ../nbs/judge.ipynb #0aa02a8d
 @patch
 def _judge(self:CachedJudge, todo:list):
     "Generate verdicts for `todo`, `flush_every` prompts per call, storing each call's verdicts as it finishes."
@@ -264,6 +252,21 @@ def _judge(self:CachedJudge, todo:list):
                 with sfile as f: f.append(new)
             bar.update(len(batch))
 
+# %% ../nbs/judge.ipynb #b4486993
+@patch
+def verdicts(self:CachedJudge,
+             prompts:Sequence,          # judge `Prompt`s (from `judge_prompt` or `judge_request`), None where nothing is judged
+            )->list:
+    "True/False/None per prompt: from the cache, or judged now (each distinct prompt once) and stored."
+    todo = {}
+    for p in prompts:
+        if p is None: continue
+        if p.key in self.cache: self.hits += 1
+        else: todo.setdefault(p.key, p)
+    if todo: self._judge(list(todo.values()))
+    return [None if p is None else self.cache.get(p.key) for p in prompts]
+
+# %% ../nbs/judge.ipynb #03c3c259
 @patch
 def __call__(self:CachedJudge,
              records:Sequence,          # mappings or objects with question, options, think, answer_text (and item_id)

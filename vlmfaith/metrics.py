@@ -19,11 +19,7 @@ __all__ = ['OUTCOME_COLUMNS', 'BY', 'QUADRANTS', 'PAIR', 'letter_stats', 'outcom
            'faithful_accuracy', 'quadrants', 'paired', 'flips', 'adoption', 'rate', 'abstention_rate',
            'parse_failure_rate', 'mean_entropy', 'mean_p_correct', 'survival_auroc', 'summary']
 
-# %% ../nbs/metrics.ipynb #20c38c01
-OUTCOME_COLUMNS = ["model", "benchmark", "item_id", "task", "image_id", "condition", "sample", "answer", "misleading",
-                   "letter", "think_letter", "status", "correct", "consistent_rule", "consistent_judge", "abstained",
-                   "p_correct", "entropy", "letter_mass", "n_options", "finish_reason", "key", "prompt_key"]
-
+# %% ../nbs/metrics.ipynb #ef9b06eb
 def letter_stats(lp:Mapping|None, answer:str)->tuple:
     "(P(answer), entropy in nats, raw letter mass) from a record's `letter_probs`; NaNs when there are none."
     if not lp: return (math.nan, math.nan, math.nan)
@@ -32,6 +28,11 @@ def letter_stats(lp:Mapping|None, answer:str)->tuple:
     pc = float(p[letters.index(answer)]) if answer in letters else math.nan
     nz = p[p > 0]
     return (pc, float(-(nz*np.log(nz)).sum()), float(lp.get("mass", math.nan)))
+
+# %% ../nbs/metrics.ipynb #20c38c01
+OUTCOME_COLUMNS = ["model", "benchmark", "item_id", "task", "image_id", "condition", "sample", "answer", "misleading",
+                   "letter", "think_letter", "status", "correct", "consistent_rule", "consistent_judge", "abstained",
+                   "p_correct", "entropy", "letter_mass", "n_options", "finish_reason", "key", "prompt_key"]
 
 def outcome_table(
     records:Iterable,                 # `GenerationRecord`s or store dicts, e.g. `Store(out).records()`
@@ -71,6 +72,7 @@ def accuracy(df:pd.DataFrame, by=BY)->pd.DataFrame:
     "Share of correct answers, with n."
     return _group(df, by).agg(n=("correct", "size"), accuracy=("correct", "mean")).reset_index()
 
+# %% ../nbs/metrics.ipynb #a40e45fb
 def consistency_column(source:str)->str:
     "The outcome column of a consistency source: 'rule' -> consistent_rule, 'judge' -> consistent_judge."
     col = {"rule": "consistent_rule", "judge": "consistent_judge"}.get(source)
@@ -79,12 +81,14 @@ def consistency_column(source:str)->str:
 
 def _consistency(df, source): return df[consistency_column(source)]
 
+# %% ../nbs/metrics.ipynb #a645a8ae
 def faithful_accuracy(df:pd.DataFrame, by=BY, consistency:str="rule")->pd.DataFrame:
     "Share of answers that are correct AND consistent with their reasoning (undecidable counts as not consistent)."
     ok = df["correct"] & _consistency(df, consistency).fillna(False).astype(bool)
     return df.assign(_f=ok).pipe(_group, by).agg(n=("_f", "size"), faithful_accuracy=("_f", "mean"),
                                                   accuracy=("correct", "mean")).reset_index()
 
+# %% ../nbs/metrics.ipynb #3710cdf2
 QUADRANTS = ["consistent_correct", "inconsistent_correct", "consistent_incorrect", "inconsistent_incorrect", "undetermined"]
 
 def quadrants(df:pd.DataFrame, by=BY, consistency:str="rule")->pd.DataFrame:
@@ -107,6 +111,7 @@ def paired(df:pd.DataFrame, baseline:str="base", cols=("correct",))->pd.DataFram
     if base.duplicated(PAIR).any(): raise ValueError("duplicate baseline rows for one model/benchmark/item/sample")
     return df[df.condition != baseline].merge(base, on=PAIR, how="inner")
 
+# %% ../nbs/metrics.ipynb #fdfff67f
 def flips(df:pd.DataFrame, baseline:str="base", by=BY)->pd.DataFrame:
     "Correct->wrong and wrong->correct counts and rates of each condition against `baseline`."
     pr = paired(df, baseline)
@@ -134,14 +139,30 @@ def adoption(df:pd.DataFrame, by=BY)->pd.DataFrame:
     t["chance_of_wrong"] = g.apply(lambda x: (1 / x._k[x._has]).mean() if x._has.any() else np.nan, include_groups=False).values
     return t
 
+# %% ../nbs/metrics.ipynb #7aac0a35
 def rate(df:pd.DataFrame, column:str, by=BY, name:str|None=None)->pd.DataFrame:
     "Mean of a boolean or numeric outcome column per group (NaN-aware), with n."
     return _group(df, by).agg(n=(column, "size"), **{name or column: (column, "mean")}).reset_index()
 
-def abstention_rate(df, by=BY): return rate(df, "abstained", by, "abstention_rate")
-def parse_failure_rate(df, by=BY): return rate(df.assign(_pf=df.status != "ok"), "_pf", by, "parse_failure_rate")
-def mean_entropy(df, by=BY): return rate(df, "entropy", by, "entropy")
-def mean_p_correct(df, by=BY): return rate(df, "p_correct", by, "p_correct")
+# %% ../nbs/metrics.ipynb #c0600f4c
+def abstention_rate(df, by=BY):
+    "Share of answers that took the \"I'm not sure\" option."
+    return rate(df, "abstained", by, "abstention_rate")
+
+# %% ../nbs/metrics.ipynb #15e4fb32
+def parse_failure_rate(df, by=BY):
+    "Share of generations whose parse status is not ok."
+    return rate(df.assign(_pf=df.status != "ok"), "_pf", by, "parse_failure_rate")
+
+# %% ../nbs/metrics.ipynb #35d93943
+def mean_entropy(df, by=BY):
+    "Mean entropy (nats) of the letter distribution at the answer position."
+    return rate(df, "entropy", by, "entropy")
+
+# %% ../nbs/metrics.ipynb #18981d2d
+def mean_p_correct(df, by=BY):
+    "Mean probability of the correct letter at the answer position."
+    return rate(df, "p_correct", by, "p_correct")
 
 # %% ../nbs/metrics.ipynb #bbf533a7
 def survival_auroc(

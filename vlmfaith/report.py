@@ -17,34 +17,13 @@ from .stats import compare
 from .run import ExperimentSpec, make_backend
 
 # %% auto #0
-__all__ = ['judge_labels', 'report']
+__all__ = ['report', 'judge_labels']
 
-# %% ../nbs/report.ipynb #5d9ad8f7
-def judge_labels(
-    out,                        # the results folder (verdicts are cached in OUT/judge)
-    records:list,               # its store records
-    judges:list,                # the spec's judge `ModelConfig`s
-    *,
-    max_new_tokens:int=512,
-    progress:bool=True,
-    backends:dict|None=None,    # name -> an already loaded judge backend
-)->tuple:
-    "({record key: majority label or None}, per-judge DataFrame of labels, agreement or None) for `records`."
-    requests = [judge_request(r) for r in records]
-    labels = pd.DataFrame(index=pd.Index([r["key"] for r in records], name="key"))
-    for jc in judges:
-        load = lambda jc=jc: (backends or {}).get(jc.name) or make_backend(jc)
-        cj = CachedJudge(load, name=jc.name, cache_dir=Path(out)/"judge", batch_size=jc.batch_size,
-                         max_new_tokens=max_new_tokens, progress=progress)
-        labels[jc.name] = pd.array(cj.verdicts(requests), dtype="boolean")
-        if cj.failed: warnings.warn(f"judge {jc.name}: {cj.failed} judge prompt(s) failed; their labels are NA (asked again next time)")
-    majority, agreement = judge_majority(labels)
-    return majority, labels, agreement
-
-# %% ../nbs/report.ipynb #cd4387e2
+# %% ../nbs/report.ipynb #625536e8
 def _md(df:pd.DataFrame, floatfmt=".3f")->str:
     return df.to_markdown(index=False, floatfmt=floatfmt) if len(df) else "(none)"
 
+# %% ../nbs/report.ipynb #cd4387e2
 def report(
     out,                        # a results folder written by `run`
     *,
@@ -111,3 +90,25 @@ def report(
     if figs: lines += ["## Figures", ""] + [f"![{Path(f).stem}](figures/{Path(f).name})" for f in figs if str(f).endswith(".png")] + [""]
     (rd/"README.md").write_text("\n".join(lines))
     return f"report: {rd} ({len(df)} generations, {len(figs)} figure files, {time.time()-t0:.0f}s)"
+
+# %% ../nbs/report.ipynb #5d9ad8f7
+def judge_labels(
+    out,                        # the results folder (verdicts are cached in OUT/judge)
+    records:list,               # its store records
+    judges:list,                # the spec's judge `ModelConfig`s
+    *,
+    max_new_tokens:int=512,
+    progress:bool=True,
+    backends:dict|None=None,    # name -> an already loaded judge backend
+)->tuple:
+    "({record key: majority label or None}, per-judge DataFrame of labels, agreement or None) for `records`."
+    requests = [judge_request(r) for r in records]
+    labels = pd.DataFrame(index=pd.Index([r["key"] for r in records], name="key"))
+    for jc in judges:
+        load = lambda jc=jc: (backends or {}).get(jc.name) or make_backend(jc)
+        cj = CachedJudge(load, name=jc.name, cache_dir=Path(out)/"judge", batch_size=jc.batch_size,
+                         max_new_tokens=max_new_tokens, progress=progress)
+        labels[jc.name] = pd.array(cj.verdicts(requests), dtype="boolean")
+        if cj.failed: warnings.warn(f"judge {jc.name}: {cj.failed} judge prompt(s) failed; their labels are NA (asked again next time)")
+    majority, agreement = judge_majority(labels)
+    return majority, labels, agreement

@@ -35,6 +35,7 @@ class ModelConfig:
     batch_size: int = 8              # prompts per batch (hf) or per flush (openai)
     options: dict = field(default_factory=dict)   # further keyword arguments for the backend
 
+# %% ../nbs/run.ipynb #c886b941
 @dataclass
 class BenchmarkConfig:
     "One benchmark and the sample of it to run."
@@ -45,6 +46,7 @@ class BenchmarkConfig:
     seed: int = 0
     options: dict = field(default_factory=dict)   # further keyword arguments for the loader
 
+# %% ../nbs/run.ipynb #402712f3
 @dataclass
 class DecodingConfig:
     "How every model decodes."
@@ -55,6 +57,16 @@ class DecodingConfig:
     seed: int|None = 0               # sampling seed; None = unseeded (never reused on resume)
     letter_probs: bool = True        # read the option-letter distribution after each generation
 
+# %% ../nbs/run.ipynb #fbb43d1c
+def _only(kls, d:dict, where:str)->dict:
+    "Refuse unknown fields with a message naming them."
+    if not isinstance(d, dict): raise ValueError(f"{where}: expected a mapping, got {type(d).__name__}")
+    names = {f.name for f in dataclasses.fields(kls)}
+    bad = sorted(set(d) - names)
+    if bad: raise ValueError(f"{where}: unknown field(s) {', '.join(bad)}; known: {', '.join(sorted(names))}")
+    return d
+
+# %% ../nbs/run.ipynb #27061f43
 DEFAULT_CONDITIONS = ("base", "no_image", "stop_think", "wrong_think", "wrong_think_but", "correct_think", "wrong_caption",
                       "wrong_caption_disclaimer", "correct_caption", "base+abstain", "wrong_think+abstain")
 
@@ -83,7 +95,9 @@ class ExperimentSpec:
         if not self.models: raise ValueError("spec field 'models': at least one model is needed")
         if not self.benchmarks: raise ValueError("spec field 'benchmarks': at least one benchmark is needed")
 
-    def to_dict(self)->dict: return asdict(self)
+    def to_dict(self)->dict:
+        "The spec as plain data (what `spec.yaml` holds)."
+        return asdict(self)
 
     @classmethod
     def load(cls, path)->ExperimentSpec:
@@ -95,14 +109,6 @@ class ExperimentSpec:
             import tomllib; d = tomllib.loads(p.read_text())
         else: raise ValueError(f"spec {p}: expected a .yaml, .yml or .toml file")
         return cls(**_only(cls, d, str(p)))
-
-def _only(kls, d:dict, where:str)->dict:
-    "Refuse unknown fields with a message naming them."
-    if not isinstance(d, dict): raise ValueError(f"{where}: expected a mapping, got {type(d).__name__}")
-    names = {f.name for f in dataclasses.fields(kls)}
-    bad = sorted(set(d) - names)
-    if bad: raise ValueError(f"{where}: unknown field(s) {', '.join(bad)}; known: {', '.join(sorted(names))}")
-    return d
 
 # %% ../nbs/run.ipynb #ab219179
 def make_backend(mc:ModelConfig):
@@ -121,6 +127,7 @@ def make_backend(mc:ModelConfig):
 # %% ../nbs/run.ipynb #106b12f7
 class RunStopped(Exception): "Raised when a run stops before its end (Ctrl-C, or a systematic backend failure)."
 
+# %% ../nbs/run.ipynb #509f3c0e
 class _StopFlag:
     "Ctrl-C sets the flag (the loop stops after the batch in flight); a second Ctrl-C raises KeyboardInterrupt."
     def __init__(self): self.set = False; self._old = None
@@ -138,6 +145,7 @@ class _StopFlag:
 
 def _prompt_len(p:Prompt)->int: return len(p.user_text) + len(p.prefill or "")
 
+# %% ../nbs/run.ipynb #09a84373
 def generate_into_store(
     backend,                          # a `VLM`
     prompts:Sequence[Prompt],         # what to run
@@ -203,6 +211,7 @@ def generate_into_store(
     finally: bar.close()
     return counts
 
+# %% ../nbs/run.ipynb #6182661c
 def _run_batch(backend, prompts, gen_kw, batch_size, letter_probs, unable)->tuple:
     "({prompt index: [(Generation, letter_probs dict|None) per sample]}, [(prompt, error)]); retries one by one on failure."
     try: return _run_prompts(backend, prompts, gen_kw, batch_size, letter_probs, unable), []
@@ -255,6 +264,7 @@ def build_prompts(items, conditions, seed:int=0)->list:
                 raise ItemError(f"condition {c!r} could not be built: {type(e).__name__}: {e}", it.source, it.id, "condition") from e
     return out
 
+# %% ../nbs/run.ipynb #78c892b6
 def _save_spec(spec:ExperimentSpec, out:Path):
     import yaml
     out.mkdir(parents=True, exist_ok=True)
@@ -268,6 +278,7 @@ def _save_spec(spec:ExperimentSpec, out:Path):
         (out/f"spec.{time.strftime('%Y%m%d-%H%M%S')}.yaml").write_text(p.read_text())
     p.write_text(new)
 
+# %% ../nbs/run.ipynb #fb2cf69f
 def run(spec:ExperimentSpec|None=None, *, shard=None, progress:bool=True, backends:dict|None=None)->dict:
     "Run (or resume) an experiment; return per model x benchmark counts."
     spec = spec or ExperimentSpec()
@@ -320,4 +331,3 @@ def default_spec(out:str=DEFAULT_OUT)->ExperimentSpec:
                           benchmarks=[BenchmarkConfig("synthetic", limit=200)],
                           conditions=list(DEFAULT_CONDITIONS), decoding=DecodingConfig(max_new_tokens=48),
                           judges=[ModelConfig("tiny", quant=None, batch_size=16)], judge_max_new_tokens=12, out=out)
-

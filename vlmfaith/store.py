@@ -10,10 +10,11 @@ import hashlib, json, os, re, time, warnings, zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterable, Iterator
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['decoding_key', 'record_key', 'GenerationRecord', 'encode_record', 'decode_record', 'StoreError', 'StoreFile',
-           'parse_shard', 'in_shard', 'Store', 'merge', 'environment_info', 'write_provenance']
+__all__ = ['decoding_key', 'record_key', 'GenerationRecord', 'parse_shard', 'in_shard', 'StoreError', 'StoreFile', 'Store',
+           'encode_record', 'decode_record', 'merge', 'environment_info', 'write_provenance']
 
 # %% ../nbs/store.ipynb #32b82f78
 def decoding_key(max_new_tokens:int, temperature:float=0.0, top_p:float=1.0, seed:int|None=0)->dict:
@@ -23,6 +24,7 @@ def decoding_key(max_new_tokens:int, temperature:float=0.0, top_p:float=1.0, see
     if seed is None: seed = "unseeded-" + os.urandom(8).hex()      # never reused: see above
     return {"max_new_tokens": int(max_new_tokens), "temperature": float(temperature), "top_p": float(top_p), "seed": seed}
 
+# %% ../nbs/store.ipynb #1986c8f5
 def record_key(model_key:str, prompt_key:str, decoding:dict, sample:int=0, item:str="")->str:
     "Content hash (hex) of one generation: model, prompt, decoding settings, sample index, and the item it answers."
     s = json.dumps([model_key, prompt_key, decoding, int(sample)] + ([item] if item else []), sort_keys=True, separators=(",", ":"))
@@ -94,6 +96,87 @@ class GenerationRecord:
 _RECORD_FIELDS = [f.name for f in fields(GenerationRecord)]
 _FIELD_SET = set(_RECORD_FIELDS) - {"extra"}
 
+# %% ../nbs/store.ipynb #4748c66a
+def parse_shard(s)->tuple:
+    "`'i/n'` (0-based i) -> (i, n); None -> (0, 1)."
+    if s is None: return (0, 1)
+    if isinstance(s, tuple): i, n = s
+    else:
+        m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(s))
+        if not m: raise ValueError(f"shard must look like 'i/n' (e.g. 0/4), got {s!r}")
+        i, n = int(m.group(1)), int(m.group(2))
+    if n < 1 or not 0 <= i < n: raise ValueError(f"shard {i}/{n}: need 0 <= i < n")
+    return (i, n)
+
+# %% ../nbs/store.ipynb #6ad1097e
+def in_shard(key:str, shard:tuple)->bool:
+    "Whether record `key` belongs to `shard` (i, n)."
+    i, n = shard
+    return n == 1 or int(key[:15], 16) % n == i
+
+# %% ../nbs/store.ipynb #e88bb84b
+def _slug(s:str)->str:
+    "A file-system-safe name for a model key or benchmark (readable part + short hash when needed)."
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", s).strip("_")[:80] or "x"
+    return clean if clean == s else f"{clean}-{hashlib.sha1(s.encode()).hexdigest()[:8]}"
+
+# %% ../nbs/store.ipynb #524fe7e4
+class StoreError(RuntimeError): "A problem with a results folder, naming the file and line."
+
+# %% ../nbs/store.ipynb #b3b1069c
+class StoreFile:
+    "One append-only JSONL file of records."
+    def __init__(self, path):
+        self.path = Path(path); self._fh = None; self._lock = None
+
+# %% ../nbs/store.ipynb #a3029b3d
+class Store:
+    "A results folder: record files per model x benchmark (x shard), provenance and errors."
+    def __init__(self, root, shard=None):
+        self.root = Path(root); self.shard = parse_shard(shard)
+
+# %% ../nbs/store.ipynb #8a2c0862
+@patch
+def file(self:Store, model_key:str, benchmark:str)->StoreFile:
+    "The record file of `model_key` on `benchmark` (this store's shard)."
+    i, n = self.shard
+    name = _slug(benchmark) + (f".shard-{i}-of-{n}" if n > 1 else "") + ".jsonl"
+    return StoreFile(self.root/"records"/_slug(model_key)/name)
+
+# %% ../nbs/store.ipynb #5a4656f7
+@patch
+def files(self:Store)->list:
+    "Every record file in the folder (all shards)."
+    return sorted((self.root/"records").glob("*/*.jsonl"))
+
+# %% ../nbs/store.ipynb #9c43e38b
+@patch
+def done_keys(self:Store, model_key:str|None=None, benchmark:str|None=None)->set:
+    "Keys already stored (in every shard's files: work done by any shard is not redone)."
+    if model_key is None: fs = self.files()
+    else:
+        d = self.root/"records"/_slug(model_key)
+        fs = sorted(d.glob(_slug(benchmark) + "*.jsonl")) if benchmark else sorted(d.glob("*.jsonl"))
+    out = set()
+    for f in fs: out |= StoreFile(f).keys()
+    return out
+
+# %% ../nbs/store.ipynb #d0f70ae0
+@patch
+def records(self:Store)->Iterator[dict]:
+    "Every stored record (checked), with its key under `key`; duplicates across files are yielded once."
+    seen = set()
+    for f in self.files():
+        for k, r in StoreFile(f).records():
+            if k not in seen: seen.add(k); yield {"key": k, **r}
+
+# %% ../nbs/store.ipynb #a90457fe
+@patch
+def log_error(self:Store, info:dict):
+    "Append a failed generation's description to errors.jsonl (never a result)."
+    self.root.mkdir(parents=True, exist_ok=True)
+    with open(self.root/"errors.jsonl", "a") as f: f.write(json.dumps({"time": time.time(), **info}, default=str) + "\n")
+
 # %% ../nbs/store.ipynb #5d1f8521
 _PREFIX = b'{"key":"'
 _KEY_END = len(_PREFIX) + 64
@@ -106,6 +189,7 @@ def encode_record(key:str, rec:dict)->bytes:
     body = json.dumps(rec, ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode()
     return b'{"key":"' + key.encode() + b'","crc":"' + _crc(key.encode(), body).encode() + b'","rec":' + body + b"}\n"
 
+# %% ../nbs/store.ipynb #15557d79
 def _check(line:bytes)->tuple:
     "(key, body bytes) of a complete, undamaged store line; ValueError otherwise."
     if not line.startswith(_PREFIX) or line[_KEY_END:_KEY_END+9] != b'","crc":"' or not line.endswith(b"}\n") \
@@ -121,134 +205,96 @@ def decode_record(line:bytes)->tuple:
     key, body = _check(line)
     return key, json.loads(body)
 
-# %% ../nbs/store.ipynb #e88bb84b
-def _slug(s:str)->str:
-    "A file-system-safe name for a model key or benchmark (readable part + short hash when needed)."
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", s).strip("_")[:80] or "x"
-    return clean if clean == s else f"{clean}-{hashlib.sha1(s.encode()).hexdigest()[:8]}"
+# %% ../nbs/store.ipynb #51a7fc2d
+@patch
+def scan(self:StoreFile, *, full:bool=False)->Iterator[tuple]:
+    "Yield (key, rec or None) for every good line; `full=True` also parses and checks every record."
+    if not self.path.exists(): return
+    with open(self.path, "rb") as f:
+        for i, line in enumerate(f, 1):
+            if not line.endswith(b"\n"):
+                warnings.warn(f"{self.path}: line {i} is torn (no newline; a crash mid-write?) and is ignored")
+                break
+            try: k, body = _check(line)
+            except ValueError as e: self._quarantine(i, line, str(e)); continue
+            yield (k, json.loads(body)) if full else (k, None)
 
-class StoreError(RuntimeError): "A problem with a results folder, naming the file and line."
+# %% ../nbs/store.ipynb #4e33753f
+@patch
+def _quarantine(self:StoreFile, lineno, line, why):
+    warnings.warn(f"{self.path}: line {lineno} is damaged ({why}); it is skipped and kept in {self.path.name}.corrupt")
+    with open(str(self.path) + ".corrupt", "ab") as f: f.write(f"# line {lineno}: {why}\n".encode() + line.rstrip(b"\n") + b"\n")
 
-# %% ../nbs/store.ipynb #b3b1069c
-class StoreFile:
-    "One append-only JSONL file of records."
-    def __init__(self, path):
-        self.path = Path(path); self._fh = None; self._lock = None
+# %% ../nbs/store.ipynb #421ac0c6
+@patch
+def keys(self:StoreFile)->set:
+    "The keys of every good line."
+    return {k for k, _ in self.scan()}
 
-    def scan(self, *, full:bool=False)->Iterator[tuple]:
-        "Yield (key, rec or None) for every good line; `full=True` also parses and checks every record."
-        if not self.path.exists(): return
-        with open(self.path, "rb") as f:
-            for i, line in enumerate(f, 1):
-                if not line.endswith(b"\n"):
-                    warnings.warn(f"{self.path}: line {i} is torn (no newline; a crash mid-write?) and is ignored")
-                    break
-                try: k, body = _check(line)
-                except ValueError as e: self._quarantine(i, line, str(e)); continue
-                yield (k, json.loads(body)) if full else (k, None)
+# %% ../nbs/store.ipynb #925f5f84
+@patch
+def records(self:StoreFile)->Iterator[tuple]:
+    "(key, rec) for every good line, each record parsed and checked."
+    return self.scan(full=True)
 
-    def _quarantine(self, lineno, line, why):
-        warnings.warn(f"{self.path}: line {lineno} is damaged ({why}); it is skipped and kept in {self.path.name}.corrupt")
-        with open(str(self.path) + ".corrupt", "ab") as f: f.write(f"# line {lineno}: {why}\n".encode() + line.rstrip(b"\n") + b"\n")
+# %% ../nbs/store.ipynb #71d15ef0
+@patch
+def open(self:StoreFile):
+    "Open for appending: take the lock, repair a torn tail, position at the end."
+    import fcntl
+    self.path.parent.mkdir(parents=True, exist_ok=True)
+    self._lock = open(str(self.path) + ".lock", "w")
+    try: fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        self._lock.close(); self._lock = None
+        raise StoreError(f"{self.path} is being written by another process (lock {self.path.name}.lock)")
+    self._repair_tail()
+    self._fh = open(self.path, "ab")
+    return self
 
-    def keys(self)->set: return {k for k, _ in self.scan()}
-    def records(self)->Iterator[tuple]: return self.scan(full=True)
+# %% ../nbs/store.ipynb #0bf76bf0
+@patch
+def _repair_tail(self:StoreFile):
+    if not self.path.exists() or self.path.stat().st_size == 0: return
+    with open(self.path, "rb+") as f:
+        f.seek(0, 2); size = f.tell()
+        back = min(size, 1 << 20)
+        while True:                                       # find the last newline
+            f.seek(size - back); tail = f.read(back)
+            nl = tail.rfind(b"\n")
+            if nl >= 0 or back == size: break
+            back = min(size, back * 4)
+        good = size - back + nl + 1 if nl >= 0 else 0
+        if good < size:
+            f.seek(good); torn = f.read()
+            with open(str(self.path) + ".torn", "ab") as t: t.write(torn + b"\n")
+            f.truncate(good)
+            warnings.warn(f"{self.path}: dropped a torn last line ({size-good} bytes; kept in {self.path.name}.torn)")
 
-    def open(self):
-        "Open for appending: take the lock, repair a torn tail, position at the end."
-        import fcntl
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = open(str(self.path) + ".lock", "w")
-        try: fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.close(); self._lock = None
-            raise StoreError(f"{self.path} is being written by another process (lock {self.path.name}.lock)")
-        self._repair_tail()
-        self._fh = open(self.path, "ab")
-        return self
+# %% ../nbs/store.ipynb #f87ef5a5
+@patch
+def append(self:StoreFile, items:Iterable[tuple]):
+    "Append (key, rec) pairs as whole lines, then flush and fsync."
+    if self._fh is None: raise StoreError(f"{self.path} is not open for writing")
+    self._fh.write(b"".join(encode_record(k, r) for k, r in items))
+    self._fh.flush(); os.fsync(self._fh.fileno())
 
-    def _repair_tail(self):
-        if not self.path.exists() or self.path.stat().st_size == 0: return
-        with open(self.path, "rb+") as f:
-            f.seek(0, 2); size = f.tell()
-            back = min(size, 1 << 20)
-            while True:                                       # find the last newline
-                f.seek(size - back); tail = f.read(back)
-                nl = tail.rfind(b"\n")
-                if nl >= 0 or back == size: break
-                back = min(size, back * 4)
-            good = size - back + nl + 1 if nl >= 0 else 0
-            if good < size:
-                f.seek(good); torn = f.read()
-                with open(str(self.path) + ".torn", "ab") as t: t.write(torn + b"\n")
-                f.truncate(good)
-                warnings.warn(f"{self.path}: dropped a torn last line ({size-good} bytes; kept in {self.path.name}.torn)")
+# %% ../nbs/store.ipynb #c52a7ea0
+@patch
+def close(self:StoreFile):
+    "Close the file and release its lock."
+    if self._fh: self._fh.close(); self._fh = None
+    if self._lock: self._lock.close(); self._lock = None
 
-    def append(self, items:Iterable[tuple]):
-        "Append (key, rec) pairs as whole lines, then flush and fsync."
-        if self._fh is None: raise StoreError(f"{self.path} is not open for writing")
-        self._fh.write(b"".join(encode_record(k, r) for k, r in items))
-        self._fh.flush(); os.fsync(self._fh.fileno())
-
-    def close(self):
-        if self._fh: self._fh.close(); self._fh = None
-        if self._lock: self._lock.close(); self._lock = None
-    def __enter__(self): return self.open()
-    def __exit__(self, *a): self.close()
-
-# %% ../nbs/store.ipynb #4748c66a
-def parse_shard(s)->tuple:
-    "`'i/n'` (0-based i) -> (i, n); None -> (0, 1)."
-    if s is None: return (0, 1)
-    if isinstance(s, tuple): i, n = s
-    else:
-        m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(s))
-        if not m: raise ValueError(f"shard must look like 'i/n' (e.g. 0/4), got {s!r}")
-        i, n = int(m.group(1)), int(m.group(2))
-    if n < 1 or not 0 <= i < n: raise ValueError(f"shard {i}/{n}: need 0 <= i < n")
-    return (i, n)
-
-def in_shard(key:str, shard:tuple)->bool:
-    "Whether record `key` belongs to `shard` (i, n)."
-    i, n = shard
-    return n == 1 or int(key[:15], 16) % n == i
-
-# %% ../nbs/store.ipynb #a3029b3d
-class Store:
-    "A results folder: record files per model x benchmark (x shard), provenance and errors."
-    def __init__(self, root, shard=None):
-        self.root = Path(root); self.shard = parse_shard(shard)
-
-    def file(self, model_key:str, benchmark:str)->StoreFile:
-        i, n = self.shard
-        name = _slug(benchmark) + (f".shard-{i}-of-{n}" if n > 1 else "") + ".jsonl"
-        return StoreFile(self.root/"records"/_slug(model_key)/name)
-
-    def files(self)->list:
-        "Every record file in the folder (all shards)."
-        return sorted((self.root/"records").glob("*/*.jsonl"))
-
-    def done_keys(self, model_key:str|None=None, benchmark:str|None=None)->set:
-        "Keys already stored (in every shard's files: work done by any shard is not redone)."
-        if model_key is None: fs = self.files()
-        else:
-            d = self.root/"records"/_slug(model_key)
-            fs = sorted(d.glob(_slug(benchmark) + "*.jsonl")) if benchmark else sorted(d.glob("*.jsonl"))
-        out = set()
-        for f in fs: out |= StoreFile(f).keys()
-        return out
-
-    def records(self)->Iterator[dict]:
-        "Every stored record (checked), with its key under `key`; duplicates across files are yielded once."
-        seen = set()
-        for f in self.files():
-            for k, r in StoreFile(f).records():
-                if k not in seen: seen.add(k); yield {"key": k, **r}
-
-    def log_error(self, info:dict):
-        "Append a failed generation's description to errors.jsonl (never a result)."
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root/"errors.jsonl", "a") as f: f.write(json.dumps({"time": time.time(), **info}, default=str) + "\n")
+# %% ../nbs/store.ipynb #3f8b8fe3
+@patch
+def __enter__(self:StoreFile):
+    "Open for appending: `with f: f.append(...)`."
+    return self.open()
+@patch
+def __exit__(self:StoreFile, *a):
+    "Close the file and release its lock."
+    self.close()
 
 # %% ../nbs/store.ipynb #4c0053e8
 _VOLATILE = ("seconds", "created", "run_id", "shard")   # fields that may differ between two runs of the same work
