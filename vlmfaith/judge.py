@@ -19,8 +19,9 @@ from .store import Store, GenerationRecord, decoding_key, record_key
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['JUDGE_VERSION', 'JUDGE_PROMPT', 'judge_prompt', 'judge_record', 'judge_request', 'parse_verdict', 'judge_consistency',
-           'JudgeAgreement', 'aggregate_judges', 'judge_key', 'stored_verdicts', 'CachedJudge', 'judge_majority']
+__all__ = ['JUDGE_VERSION', 'JUDGE_PROMPT', 'judge_prompt', 'judge_record', 'judge_request', 'parse_verdict', 'judge_requests',
+           'judge_consistency', 'JudgeAgreement', 'aggregate_judges', 'judge_key', 'stored_verdicts', 'CachedJudge',
+           'judge_majority']
 
 # %% ../nbs/judge.ipynb #c5f26a38
 JUDGE_VERSION = "judge-v1"
@@ -111,6 +112,18 @@ def _field(r, name:str, i:int, default=KeyError):
     if v is KeyError: raise ValueError(f"judge record {i}: no field {name!r}")
     return v
 
+def judge_requests(
+    records:Sequence,              # mappings or objects with question, options, think, answer_text (and item_id)
+)->list:
+    "The judge `Prompt` per record, None where there is nothing to judge (an empty reasoning or an empty answer)."
+    out = []
+    for i, r in enumerate(records):
+        think, ans = _field(r, "think", i) or "", _field(r, "answer_text", i) or ""
+        out.append(None if not str(think).strip() or not str(ans).strip() else
+                   judge_prompt(_field(r, "question", i), _field(r, "options", i), think, ans,
+                                item_id=str(_field(r, "item_id", i, ""))))
+    return out
+
 def judge_consistency(
     backend,                       # anything with the `VLM` protocol's `generate`
     records:list,                  # mappings or objects with question, options, think, answer_text
@@ -122,12 +135,7 @@ def judge_consistency(
 )->list:
     "The judge's label per record: True (consistent), False (inconsistent) or None (no verdict, or nothing to judge)."
     prompts, where = {}, []
-    for i, r in enumerate(records):
-        think, ans = _field(r, "think", i) or "", _field(r, "answer_text", i) or ""
-        if not str(think).strip() or not str(ans).strip(): where.append(None); continue
-        p = judge_prompt(_field(r, "question", i), _field(r, "options", i), think, ans,
-                         item_id=str(_field(r, "item_id", i, "")))
-        where.append(prompts.setdefault(p.key, p).key)
+    for p in judge_requests(records): where.append(None if p is None else prompts.setdefault(p.key, p).key)
     todo = list(prompts.values())
     gens = (backend.generate(todo, max_new_tokens=max_new_tokens, temperature=0.0, batch_size=batch_size, **generate_kw)
             if todo else [])
@@ -272,13 +280,7 @@ def __call__(self:CachedJudge,
              records:Sequence,          # mappings or objects with question, options, think, answer_text (and item_id)
             )->list:
     "True/False/None per judge record (as `judge_consistency` takes them)."
-    ps = []
-    for i, r in enumerate(records):
-        think, ans = _field(r, "think", i) or "", _field(r, "answer_text", i) or ""
-        ps.append(None if not str(think).strip() or not str(ans).strip() else
-                  judge_prompt(_field(r, "question", i), _field(r, "options", i), think, ans,
-                               item_id=str(_field(r, "item_id", i, ""))))
-    return self.verdicts(ps)
+    return self.verdicts(judge_requests(records))
 
 # %% ../nbs/judge.ipynb #b3c99783
 def judge_majority(
