@@ -124,6 +124,8 @@ def judge_requests(
                                 item_id=str(_field(r, "item_id", i, ""))))
     return out
 
+
+# %% ../nbs/judge.ipynb #47764994
 def judge_consistency(
     backend,                       # anything with the `VLM` protocol's `generate`
     records:list,                  # mappings or objects with question, options, think, answer_text
