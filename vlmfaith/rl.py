@@ -46,16 +46,6 @@ def completion_text(c)->str:
         return "" if content is None else str(content)
     return ""
 
-# %% ../nbs/rl.ipynb #bc7c28f0
-_FORMAT = re.compile(r"\A\s*<think>(?P<think>.*?)</think>\s*<answer>(?P<answer>.*?)</answer>\s*\Z", re.S)
-_ANY_TAG = re.compile(r"<\s*/?\s*(?:think|thinking|answer)\s*>", re.I)
-
-def well_formed(text:str)->bool:
-    "Whether `text` is exactly one non-empty `<think>` block then one non-empty `<answer>` block (see the rule table)."
-    if not isinstance(text, str): return False
-    m = _FORMAT.match(text)
-    return bool(m) and len(_ANY_TAG.findall(text)) == 4 and bool(m["think"].strip()) and bool(m["answer"].strip())
-
 # %% ../nbs/rl.ipynb #0b7fb7d8
 REWARD_EXAMPLES = [  # (name, completion, well formed, correct letter from <answer>, rule consistency of the strict parse)
     ("right", "<think>I count the cats: one on the sofa and one on the floor, so two. The answer is (B).</think><answer>(B) two</answer>", True, True, True),
@@ -80,15 +70,17 @@ REWARD_EXAMPLES = [  # (name, completion, well formed, correct letter from <answ
 ]
 EXAMPLE_OPTIONS, EXAMPLE_ANSWER = ["one", "two", "three", "four"], "B"
 
-# %% ../nbs/rl.ipynb #188c2fde
-def _texts_options(completions, options, answer, who):
-    n = len(completions)
-    if options is None or answer is None:
-        raise ValueError(f"{who}: the dataset needs 'options' and 'answer' columns (see to_trl_dataset)")
-    if len(options) != n or len(answer) != n:
-        raise ValueError(f"{who}: {n} completions but {len(options)} options and {len(answer)} answers")
-    return [completion_text(c) for c in completions]
+# %% ../nbs/rl.ipynb #bc7c28f0
+_FORMAT = re.compile(r"\A\s*<think>(?P<think>.*?)</think>\s*<answer>(?P<answer>.*?)</answer>\s*\Z", re.S)
+_ANY_TAG = re.compile(r"<\s*/?\s*(?:think|thinking|answer)\s*>", re.I)
 
+def well_formed(text:str)->bool:
+    "Whether `text` is exactly one non-empty `<think>` block then one non-empty `<answer>` block (see the rule table)."
+    if not isinstance(text, str): return False
+    m = _FORMAT.match(text)
+    return bool(m) and len(_ANY_TAG.findall(text)) == 4 and bool(m["think"].strip()) and bool(m["answer"].strip())
+
+# %% ../nbs/rl.ipynb #5300eb1f
 @dataclass
 class FormatReward:
     "`weight` for a well-formed `<think>...</think><answer>...</answer>` completion, else 0."
@@ -97,6 +89,17 @@ class FormatReward:
     def __post_init__(self): self.__name__ = self.name
     def __call__(self, completions, **kwargs)->list:
         return [self.weight if well_formed(completion_text(c)) else 0.0 for c in completions]
+
+format_reward = FormatReward()
+
+# %% ../nbs/rl.ipynb #f6717d56
+def _texts_options(completions, options, answer, who):
+    n = len(completions)
+    if options is None or answer is None:
+        raise ValueError(f"{who}: the dataset needs 'options' and 'answer' columns (see to_trl_dataset)")
+    if len(options) != n or len(answer) != n:
+        raise ValueError(f"{who}: {n} completions but {len(options)} options and {len(answer)} answers")
+    return [completion_text(c) for c in completions]
 
 @dataclass
 class AccuracyReward:
@@ -110,7 +113,7 @@ class AccuracyReward:
         return [self.weight if parse_response(t, list(o), strict=self.strict).letter == a else 0.0
                 for t, o, a in zip(texts, options, answer)]
 
-format_reward, accuracy_reward = FormatReward(), AccuracyReward()
+accuracy_reward = AccuracyReward()
 
 # %% ../nbs/rl.ipynb #80a020df
 @dataclass
@@ -181,6 +184,7 @@ def register_training_set(
     "Add (or replace) a training set in `TRAINING_SETS`."
     return register_benchmark(key, loader, registry=TRAINING_SETS, **kwargs)
 
+# %% ../nbs/rl.ipynb #934faad2
 def load_training_set(
     name:str,                # a registered training set (see `TRAINING_SETS`)
     *,
@@ -193,6 +197,7 @@ def load_training_set(
     "Validated `MCItem`s of training set `name` (through `data.load_benchmark`, so the same checks apply)."
     return load_benchmark(name, split=split, path=path, limit=limit, seed=seed, registry=TRAINING_SETS, **kwargs)
 
+# %% ../nbs/rl.ipynb #f981449f
 def _task_of(text:str)->str:
     "A task type from keywords of a question type or question."
     t = str(text).lower()
@@ -253,6 +258,7 @@ def pixmo_options(
     opts = sorted(others + [count])
     return [str(o) for o in opts], LETTERS[opts.index(count)]
 
+# %% ../nbs/rl.ipynb #37c7990d
 def _image_index(folder:Path)->dict:
     "Files under `folder` by stem and by name."
     idx = {}
@@ -442,6 +448,7 @@ def trl_prompt(
     return ([{"role": "system", "content": [{"type": "text", "text": system_prompt}]}] if system_prompt else []) + \
            [{"role": "user", "content": user}]
 
+# %% ../nbs/rl.ipynb #cfaa1759
 def to_trl_dataset(
     items:Sequence,                     # `MCItem`s (from `load_training_set`, `load_benchmark`, ...)
     *,
@@ -512,6 +519,7 @@ def lora_config(
     from peft import LoraConfig
     return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, task_type="CAUSAL_LM")
 
+# %% ../nbs/rl.ipynb #d1400f3c
 GRPO_DEFAULTS = dict(num_generations=8, per_device_train_batch_size=8, gradient_accumulation_steps=8,
                      max_completion_length=1024, temperature=1.0, beta=0.0, learning_rate=1e-5, max_steps=1000,
                      save_strategy="steps", save_steps=250, logging_steps=10, bf16=True, report_to="none")
@@ -530,6 +538,7 @@ def grpo_config(
     if not torch.cuda.is_available(): kw |= dict(bf16=False, use_cpu=True)
     return GRPOConfig(**(kw | overrides))
 
+# %% ../nbs/rl.ipynb #688e0cc0
 def make_grpo_trainer(
     model,                      # registry name, hub id or local folder of the base model
     train_dataset,              # from `to_trl_dataset`
@@ -594,6 +603,7 @@ def checkpoint_step(path)->int:
     raise ValueError(f"{p}: cannot tell its step (no trainer_state.json with global_step, and not named checkpoint-N); "
                      "pass (step, path) pairs")
 
+# %% ../nbs/rl.ipynb #4239172d
 def _is_checkpoint(p:Path)->bool: return (p/"config.json").exists() or (p/"adapter_config.json").exists()
 
 def find_checkpoints(folder)->list:
@@ -605,6 +615,7 @@ def find_checkpoints(folder)->list:
     if not found: raise FileNotFoundError(f"{p}: no checkpoint-N folders with a model or an adapter")
     return sorted(found, key=lambda x: x[0])
 
+# %% ../nbs/rl.ipynb #1d9aa2ae
 def load_checkpoint(
     path,                       # a checkpoint folder (full weights or a LoRA adapter), or a model name/hub id
     *,
