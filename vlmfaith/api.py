@@ -100,12 +100,16 @@ def chat_messages(
 # %% ../nbs/api.ipynb #06ea1a8b
 RETRY_STATUSES = frozenset({408, 409, 429})   # plus every 5xx
 
-def retryable(status:int|None)->bool:
+def retryable(
+    status:int|None,         # the HTTP status, or None when no response came
+)->bool:
     "Whether a failed request with this HTTP status (None: no response, e.g. a dropped connection) is retried."
     return status is None or status in RETRY_STATUSES or status >= 500
 
 # %% ../nbs/api.ipynb #2bb7a158
-def retry_after(headers)->float|None:
+def retry_after(
+    headers,                 # the failed response's headers (a mapping), or None
+)->float|None:
     "Seconds the server asked the client to wait (`retry-after-ms` or `Retry-After`), or None."
     if not headers: return None
     h = {k.lower(): v for k, v in dict(headers).items()}
@@ -146,7 +150,10 @@ def letter_context(
     return text + cue
 
 # %% ../nbs/api.ipynb #bcd5c1bf
-def token_letter(tok:str, letters:str)->str|None:
+def token_letter(
+    tok:str,                 # a token returned among the top logprobs
+    letters:str,             # the prompt's option letters
+)->str|None:
     "The option letter a returned token stands for (spaces, parentheses and byte-level space marks stripped), or None."
     t = tok.replace("\u0120", " ").replace("\u2581", " ").strip().strip("()").strip()
     return t if len(t) == 1 and t in letters else None
@@ -357,7 +364,9 @@ def _probe_one(self:OpenAIVLM, what:str)->bool:
 
 # %% ../nbs/api.ipynb #1e1ed446
 @patch
-def probe(self:OpenAIVLM, what:Sequence=("n", "logprobs", "stop", "prefill"))->dict:
+def probe(self:OpenAIVLM,
+          what:Sequence=("n", "logprobs", "stop", "prefill"),  # the capabilities to ask about
+         )->dict:
     "Ask the server what it honours (those in `what` not known yet); return `capabilities`."
     for w in what:
         if self.capabilities.get(w) is None: self.capabilities[w] = self._probe_one(w)
@@ -420,8 +429,16 @@ def _job(self:OpenAIVLM, p:Prompt, key:str, samples:list, base:dict, mode:str)->
 
 # %% ../nbs/api.ipynb #8b58a4de
 @patch
-def generate(self:OpenAIVLM, prompts:Sequence[Prompt], *, max_new_tokens:int=1024, temperature:float=0.0,
-             top_p:float=1.0, n:int=1, seed:int=0, batch_size:int=8)->list[Generation]:
+def generate(self:OpenAIVLM,
+             prompts:Sequence[Prompt],          # prompts to answer
+             *,
+             max_new_tokens:int=1024,           # token limit per generation
+             temperature:float=0.0,             # 0: greedy
+             top_p:float=1.0,                   # nucleus sampling threshold
+             n:int=1,                           # generations per prompt
+             seed:int=0,                        # sampling seed (the server's `seed`; `seed+i` for samples asked one by one)
+             batch_size:int=8,                  # the `VLM` signature; requests run `max_concurrency` at a time
+            )->list[Generation]:
     "`n` generations per prompt, in prompt order (sample order within a prompt); failures carry `error`."
     prompts = list(prompts)
     with ThreadPoolExecutor(self.max_concurrency) as ex:
@@ -514,7 +531,9 @@ def option_probs(self:OpenAIVLM,
     return lp
 
 # %% ../nbs/api.ipynb #a16a1010
-def transformers_serve(argv:Sequence|None=None)->int:
+def transformers_serve(
+    argv:Sequence|None=None,     # the `transformers serve` arguments; None: the command line's
+)->int:
     "Run the `transformers serve` command line (args as for the CLI) with the torchvision-free processor patch."
     from vlmfaith.models import no_video_processors
     no_video_processors()

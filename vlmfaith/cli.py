@@ -89,7 +89,9 @@ def _ls(what=None)->int:
     return 0
 
 # %% ../nbs/cli.ipynb #768e52aa
-def main(argv=None)->int:
+def main(
+    argv=None,              # the command line's words after `vlmfaith` (None: sys.argv)
+)->int:
     "The `vlmfaith` command."
     a = _parser().parse_args(argv)
     if a.cmd is None: _parser().print_help(); return 2

@@ -55,7 +55,9 @@ class LetterProbs:
         p = np.where(np.isnan(self.probs), 0.0, self.probs)
         with np.errstate(divide="ignore", invalid="ignore"): h = -np.where(p > 0, p*np.log(p), 0.0).sum(1)
         return h
-    def p(self, letters:Sequence)->np.ndarray:
+    def p(self,
+          letters:Sequence,           # one letter (or None) per row
+         )->np.ndarray:
         "Probability of one letter per row (NaN where the letter is None or not an option)."
         return np.array([self.probs[i, ls.index(l)] if l is not None and l in ls else np.nan
                          for i, (ls, l) in enumerate(zip(self.letters, letters))])
@@ -81,11 +83,23 @@ class VLM(Protocol):
     def model_key(self)->str:
         "Names everything about the model that changes its outputs."
         ...
-    def generate(self, prompts:Sequence[Prompt], *, max_new_tokens:int=1024, temperature:float=0.0, top_p:float=1.0,
-                 n:int=1, seed:int=0, batch_size:int=8)->list[Generation]:
+    def generate(self,
+                 prompts:Sequence[Prompt],      # prompts to answer
+                 *,
+                 max_new_tokens:int=1024,       # token limit per generation
+                 temperature:float=0.0,         # 0: greedy
+                 top_p:float=1.0,               # nucleus sampling threshold
+                 n:int=1,                       # generations per prompt
+                 seed:int=0,                    # sampling seed
+                 batch_size:int=8,              # largest batch
+                )->list[Generation]:
         "`n` generations per prompt, in prompt order and sample order."
         ...
-    def option_probs(self, prompts_or_generations:Sequence, *, batch_size:int=8)->LetterProbs:
+    def option_probs(self,
+                     prompts_or_generations:Sequence,  # `Prompt`s, or (Prompt, Generation) pairs
+                     *,
+                     batch_size:int=8,                 # largest batch
+                    )->LetterProbs:
         "Option-letter probabilities per prompt (or (prompt, generation) pair); raises `CapabilityError` if it cannot give them."
         ...
 
@@ -405,7 +419,9 @@ class BatchOOMError(RuntimeError):
 # %% ../nbs/models.ipynb #9202958c
 _OOM_TEXT = ("out of memory", "CUBLAS_STATUS_ALLOC_FAILED", "CUDNN_STATUS_NOT_ENOUGH_WORKSPACE", "CUDNN_STATUS_ALLOC_FAILED")
 
-def is_oom(e:BaseException)->bool:
+def is_oom(
+    e:BaseException,                # an exception raised by a batch
+)->bool:
     "Is `e` an accelerator out-of-memory error?"
     try:
         import torch
@@ -483,7 +499,7 @@ VISION_MODULE_WORDS = ("visual", "vision", "projector", "connector", "multi_moda
 
 def unquantized_modules(
     config,                         # the model's `PretrainedConfig`
-    trust_remote_code:bool=False,
+    trust_remote_code:bool=False,   # build the model from the checkpoint's own code
 )->list:
     "Full names of the modules a quantization preset leaves alone: vision tower, projector, output head."
     import torch
@@ -535,7 +551,11 @@ class _RowSampler:
 # %% ../nbs/models.ipynb #4223a6bb
 DEFAULT_MAX_PIXELS = 1280*28*28    # Qwen2.5-VL's recommended upper budget: at most 1280 visual tokens per image
 
-def set_pixel_budget(processor, min_pixels, max_pixels)->bool:
+def set_pixel_budget(
+    processor,                      # a loaded `AutoProcessor`
+    min_pixels,                     # smallest image area in pixels (None: keep the processor's)
+    max_pixels,                     # largest image area in pixels (None: keep the processor's)
+)->bool:
     "Set a Qwen-style image processor's pixel budget; False when the processor has none (others resize themselves)."
     ip = getattr(processor, "image_processor", None)
     size = getattr(ip, "size", None)
@@ -585,7 +605,10 @@ class HFVLM:
         return self.model.device
     def __repr__(self): return f"HFVLM({self._key})"
 
-    def render(self, prompt:Prompt, assistant:str|None=None)->str:
+    def render(self,
+               prompt:Prompt,               # the prompt to render
+               assistant:str|None=None,     # assistant text to continue; default: the prompt's prefill
+              )->str:
         "The prompt as the model's chat template renders it, ending with the open assistant turn."
         msgs = chat_messages(prompt, self.spec.system_prompt, self.spec.user_suffix, assistant)
         asst = msgs[-1]["content"][0]["text"] if msgs[-1]["role"] == "assistant" else None
@@ -598,7 +621,9 @@ class HFVLM:
                                    "changed the assistant text, so it cannot be continued exactly")
         return text
 
-    def images(self, prompt:Prompt)->list:
+    def images(self,
+               prompt:Prompt,               # the prompt whose images to decode
+              )->list:
         "The prompt's images, decoded (and, for processors without a pixel budget, shrunk to `max_pixels`)."
         ims = [open_image(s) for s in prompt.images]
         if self.resize_here and self.max_pixels:
@@ -606,7 +631,10 @@ class HFVLM:
                    if (f := (self.max_pixels / (im.width*im.height))**0.5) < 1 else im for im in ims]
         return ims
 
-    def encode(self, texts:list, images:list):
+    def encode(self,
+               texts:list,                  # rendered prompts (see `render`)
+               images:list,                 # per prompt, its decoded images (see `images`)
+              ):
         "Processor inputs for a batch (left-padded), on the model's device; `images` nested per prompt."
         kw = dict(text=texts, padding=True, return_tensors="pt")
         if any(images): kw["images"] = images

@@ -35,7 +35,9 @@ __all__ = ['REWARD_EXAMPLES', 'EXAMPLE_OPTIONS', 'EXAMPLE_ANSWER', 'format_rewar
            'sweep_checkpoints', 'tiny_dynamics_demo']
 
 # %% ../nbs/rl.ipynb #102e1c27
-def completion_text(c)->str:
+def completion_text(
+    c,                  # one TRL completion: a string, a message, or a list of messages
+)->str:
     "The text of one TRL completion: a string, or the last message of a conversational completion."
     if isinstance(c, str): return c
     if isinstance(c, dict): c = [c]
@@ -74,7 +76,9 @@ EXAMPLE_OPTIONS, EXAMPLE_ANSWER = ["one", "two", "three", "four"], "B"
 _FORMAT = re.compile(r"\A\s*<think>(?P<think>.*?)</think>\s*<answer>(?P<answer>.*?)</answer>\s*\Z", re.S)
 _ANY_TAG = re.compile(r"<\s*/?\s*(?:think|thinking|answer)\s*>", re.I)
 
-def well_formed(text:str)->bool:
+def well_formed(
+    text:str,           # a completion's text
+)->bool:
     "Whether `text` is exactly one non-empty `<think>` block then one non-empty `<answer>` block (see the rule table)."
     if not isinstance(text, str): return False
     m = _FORMAT.match(text)
@@ -134,7 +138,11 @@ class FaithfulnessReward:
             if self.judge is None: raise ValueError("consistency='judge' needs a judge (a CachedJudge or a VLM backend)")
             if not isinstance(self.judge, CachedJudge): self.judge = CachedJudge(self.judge)
 
-    def consistent(self, parsed:list, options:list, question:list|None)->list:
+    def consistent(self,
+                   parsed:list,            # `Parsed` completions
+                   options:list,           # per completion, its option texts
+                   question:list|None,     # per completion, its question (needed by the judge)
+                  )->list:
         "The consistency flag (True/False/None) of each parsed completion."
         if self.consistency == "rule": flags = [rule_consistent(p) for p in parsed]
         else:
@@ -249,7 +257,7 @@ _ = register_training_set("sat", _load_sat, name="SAT", hub_id="array/SAT", spli
 def pixmo_options(
     count:int,       # the true count
     key:str,         # the item's id (seeds the draw)
-    seed:int=0,
+    seed:int=0,      # the run's seed
     k:int=4,         # number of options
 )->tuple:
     "Sorted numeric options around `count` (the count and `k-1` others within 3, at least 0) and the count's letter."
@@ -498,7 +506,7 @@ def recipe_rewards(
     consistency:str="rule",      # faithful recipes: "rule" or "judge" (the paper's)
     judge=None,                  # for "judge": a `CachedJudge` or a `VLM` backend
     format_weight:float=0.1,     # the paper's weights by default
-    accuracy_weight:float=1.0,
+    accuracy_weight:float=1.0,   # weight of a correct answer
     min_think_words:int=0,       # the optional guard against templated reasoning (off, as in the paper)
 )->list:
     "The reward functions configuration `recipe` trains on (TRL sums them)."
@@ -512,7 +520,7 @@ LORA_TARGETS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_p
 def lora_config(
     r:int=16,               # adapter rank
     alpha:int=32,           # LoRA alpha (scale alpha/r)
-    dropout:float=0.05,
+    dropout:float=0.05,     # LoRA dropout
     targets=LORA_TARGETS,   # a regex over module names, or a list of names
 ):
     "LoRA adapters on the language model's linear layers (a regex over module names, or a list of names)."
@@ -546,14 +554,14 @@ def make_grpo_trainer(
     *,
     output_dir,                 # where checkpoints go
     quant:str|None="4bit",      # "4bit" (QLoRA), "8bit" or None (full precision, in `dtype`)
-    dtype:str="bfloat16",
+    dtype:str="bfloat16",       # dtype of the unquantized weights
     lora=True,                  # True: `lora_config()`; a peft `LoraConfig`; or None/False for full-weight training
     consistency:str="rule",     # faithful recipes: "rule" or "judge"
     judge=None,                 # for "judge": a `CachedJudge` or a `VLM` backend
     min_think_words:int=0,      # the optional guard against templated reasoning
     min_pixels:int|None=None,   # image pixel budget of the processor (as in evaluation)
     max_pixels:int|None=None,   # None: `DEFAULT_MAX_PIXELS`
-    seed:int=0,
+    seed:int=0,                 # the run's seed (sampling, LoRA initialisation, data order)
     config:dict|None=None,      # overrides of `GRPO_DEFAULTS` (any `GRPOConfig` field)
     callbacks:list|None=None,   # transformers `TrainerCallback`s
     quiet:bool=False,           # no progress bar or printed logs (the logs stay in `trainer.state.log_history`)
@@ -592,7 +600,9 @@ def tiny_lora():
     return lora_config(r=8, alpha=16, dropout=0.0)
 
 # %% ../nbs/rl.ipynb #75d30781
-def checkpoint_step(path)->int:
+def checkpoint_step(
+    path,                       # a checkpoint folder
+)->int:
     "The training step of a checkpoint folder: `global_step` of its trainer_state.json, else N of `checkpoint-N`."
     p = Path(path)
     st = p/"trainer_state.json"
@@ -606,7 +616,9 @@ def checkpoint_step(path)->int:
 # %% ../nbs/rl.ipynb #4239172d
 def _is_checkpoint(p:Path)->bool: return (p/"config.json").exists() or (p/"adapter_config.json").exists()
 
-def find_checkpoints(folder)->list:
+def find_checkpoints(
+    folder,                     # a training output folder (or one checkpoint)
+)->list:
     "(step, path) of every checkpoint in a training output folder (or of the folder itself), by step."
     p = Path(folder)
     if not p.is_dir(): raise FileNotFoundError(f"{p} is not a folder")
@@ -621,7 +633,7 @@ def load_checkpoint(
     *,
     base=None,                  # the base model of a LoRA checkpoint (default: the path its adapter_config.json records)
     quant:str|None="4bit",      # as in `load_vlm`
-    dtype:str="bfloat16",
+    dtype:str="bfloat16",       # as in `load_vlm`
     key_id:str|None=None,       # the model's name in `model_key` (default: the checkpoint path)
     merge:bool=True,            # merge the adapter into unquantized weights
 ):
@@ -674,16 +686,16 @@ def sweep_checkpoints(
     *,
     out,                        # the results folder (shared by the runs of a study)
     benchmarks=("synthetic",),  # benchmark names or `BenchmarkConfig`s
-    conditions=("base", "wrong_think", "wrong_caption"),
+    conditions=("base", "wrong_think", "wrong_caption"),  # condition names
     recipe:str="",              # labels of this run in the table
-    seed:int=0,
+    seed:int=0,                 # the run's training seed (a label in the table)
     base=None,                  # the base model: evaluated as step 0, and the base of LoRA checkpoints
     quant:str|None="4bit",      # how every checkpoint is loaded
-    dtype:str="bfloat16",
+    dtype:str="bfloat16",       # dtype of the unquantized weights
     decoding:DecodingConfig|None=None,  # default: greedy, 1,024 tokens, letter probabilities
-    batch_size:int=8,
+    batch_size:int=8,           # generation batch size
     perturb_seed:int=0,         # seeds the misleading options and template variants (as in `run`)
-    progress:bool=True,
+    progress:bool=True,         # show progress bars
     consistency:str="rule",     # for the returned table
 )->pd.DataFrame:
     "Evaluate a run's checkpoints on `benchmarks` x `conditions` into `out`; return the folder's dynamics table."
@@ -724,17 +736,17 @@ def sweep_checkpoints(
 def tiny_dynamics_demo(
     out,                                           # working folder (training runs and the sweep's results)
     *,
-    recipes=("base-reward", "augment+faithful"),
-    seeds=(0, 1),
+    recipes=("base-reward", "augment+faithful"),   # names in `RECIPES`
+    seeds=(0, 1),                                  # training seeds per recipe
     steps:int=8,                                   # GRPO steps per run
     save_every:int=2,                              # a checkpoint every this many steps
     learning_rate:float=5e-3,                      # LoRA learning rate (large: the tiny model must move in a few steps)
     n_train:int=16,                                # synthetic training items
     n_eval:int=30,                                 # synthetic evaluation items
-    conditions=("base", "wrong_think", "wrong_caption"),
-    max_new_tokens:int=48,
+    conditions=("base", "wrong_think", "wrong_caption"),  # evaluation conditions
+    max_new_tokens:int=48,                         # generation length in the sweep
     copy_to=None,                                  # also copy dynamics.csv (and a README) there
-    progress:bool=False,
+    progress:bool=False,                           # show progress bars
 )->pd.DataFrame:
     "Train the tiny demo model briefly under each recipe and seed, sweep the checkpoints, return the dynamics table."
     from vlmfaith.demo import tiny_demo_model
