@@ -38,7 +38,9 @@ class Generation:
     error: str|None = None      # set when the backend failed on this prompt; never stored as a result
 
     @property
-    def finished(self)->bool: return self.finish_reason == "stop"
+    def finished(self)->bool:
+        "Whether it stopped at an end token or a stop string, not at the token limit."
+        return self.finish_reason == "stop"
 
 # %% ../nbs/models.ipynb #2c58795e
 @dataclass
