@@ -100,11 +100,16 @@ def chat_messages(
 # %% ../nbs/api.ipynb #06ea1a8b
 RETRY_STATUSES = frozenset({408, 409, 429})   # plus every 5xx
 
-def retryable(status:int|None)->bool:
+def retryable(
+    status:int|None,         # the HTTP status, or None when no response came
+)->bool:
     "Whether a failed request with this HTTP status (None: no response, e.g. a dropped connection) is retried."
     return status is None or status in RETRY_STATUSES or status >= 500
 
-def retry_after(headers)->float|None:
+# %% ../nbs/api.ipynb #2bb7a158
+def retry_after(
+    headers,                 # the failed response's headers (a mapping), or None
+)->float|None:
     "Seconds the server asked the client to wait (`retry-after-ms` or `Retry-After`), or None."
     if not headers: return None
     h = {k.lower(): v for k, v in dict(headers).items()}
@@ -117,6 +122,7 @@ def retry_after(headers)->float|None:
     except (TypeError, ValueError): return None
     return None
 
+# %% ../nbs/api.ipynb #de9e9977
 def retry_delay(
     attempt:int,             # 0 for the first retry
     headers=None,            # the failed response's headers
@@ -143,11 +149,16 @@ def letter_context(
     if "<think>" in text: return text + "</think>" + cue
     return text + cue
 
-def token_letter(tok:str, letters:str)->str|None:
+# %% ../nbs/api.ipynb #bcd5c1bf
+def token_letter(
+    tok:str,                 # a token returned among the top logprobs
+    letters:str,             # the prompt's option letters
+)->str|None:
     "The option letter a returned token stands for (spaces, parentheses and byte-level space marks stripped), or None."
     t = tok.replace("\u0120", " ").replace("\u2581", " ").strip().strip("()").strip()
     return t if len(t) == 1 and t in letters else None
 
+# %% ../nbs/api.ipynb #3b0d8357
 def letter_row(
     top:Sequence,            # (token, logprob) pairs at the letter position
     letters:str,             # the prompt's option letters
@@ -166,6 +177,7 @@ class APIRequestError(RuntimeError):
     "A request that failed for good (after the retries, or not retryable); the message names the status and the server's words."
     def __init__(self, msg:str, status:int|None=None): super().__init__(msg); self.status = status
 
+# %% ../nbs/api.ipynb #90553c50
 _KEYLIKE = re.compile(r"(?i)(bearer\s+)\S+|\b(sk|key|api[-_]?key)[-_][A-Za-z0-9._*\-]{6,}")
 
 def _sha(s)->str: return hashlib.sha256(str(s).encode()).hexdigest()[:12]
@@ -208,10 +220,13 @@ class OpenAIVLM:
         self._prompts = weakref.WeakValueDictionary()     # key -> Prompt, to resolve bare Generations in option_probs
 
     @property
-    def host(self)->str: return urlparse(self.base_url).hostname if self.base_url else "api.openai.com"
+    def host(self)->str:
+        "The server's host name (the port is left out of `model_key`)."
+        return urlparse(self.base_url).hostname if self.base_url else "api.openai.com"
 
     @property
     def model_key(self)->str:
+        "Names what changes the outputs: model, host, system prompt, image encoding, extra body, user prefill."
         k = f"openai:{self.model}@{self.host}|sys={_sha(self.system_prompt)}|img={self.image_format}"
         if self.max_side: k += f"-max{self.max_side}"
         if self.extra_body: k += f"|extra={_sha(json.dumps(self.extra_body, sort_keys=True))}"
@@ -347,8 +362,11 @@ def _probe_one(self:OpenAIVLM, what:str)->bool:
         if e.status is None: raise             # the server is unreachable: not a capability question
         self.notes[f"probe {what}"] = str(e); return False
 
+# %% ../nbs/api.ipynb #1e1ed446
 @patch
-def probe(self:OpenAIVLM, what:Sequence=("n", "logprobs", "stop", "prefill"))->dict:
+def probe(self:OpenAIVLM,
+          what:Sequence=("n", "logprobs", "stop", "prefill"),  # the capabilities to ask about
+         )->dict:
     "Ask the server what it honours (those in `what` not known yet); return `capabilities`."
     for w in what:
         if self.capabilities.get(w) is None: self.capabilities[w] = self._probe_one(w)
@@ -409,9 +427,18 @@ def _job(self:OpenAIVLM, p:Prompt, key:str, samples:list, base:dict, mode:str)->
         out += _failed(key, [s for s in samples if s not in done], f"prompt {p.item_id!r} ({p.condition}): {e}", self.model_key)
     return out
 
+# %% ../nbs/api.ipynb #8b58a4de
 @patch
-def generate(self:OpenAIVLM, prompts:Sequence[Prompt], *, max_new_tokens:int=1024, temperature:float=0.0,
-             top_p:float=1.0, n:int=1, seed:int=0, batch_size:int=8)->list[Generation]:
+def generate(self:OpenAIVLM,
+             prompts:Sequence[Prompt],          # prompts to answer
+             *,
+             max_new_tokens:int=1024,           # token limit per generation
+             temperature:float=0.0,             # 0: greedy
+             top_p:float=1.0,                   # nucleus sampling threshold
+             n:int=1,                           # generations per prompt
+             seed:int=0,                        # sampling seed (the server's `seed`; `seed+i` for samples asked one by one)
+             batch_size:int=8,                  # the `VLM` signature; requests run `max_concurrency` at a time
+            )->list[Generation]:
     "`n` generations per prompt, in prompt order (sample order within a prompt); failures carry `error`."
     prompts = list(prompts)
     with ThreadPoolExecutor(self.max_concurrency) as ex:
@@ -460,6 +487,7 @@ def _letter_job(self:OpenAIVLM, p:Prompt, ctx:str, mode:str)->tuple:
         return (choices[0].top0 if choices else None), None
     except (ValueError, APIRequestError) as e: return None, str(e)
 
+# %% ../nbs/api.ipynb #36d7b9ed
 @patch
 def option_probs(self:OpenAIVLM,
                  prompts_or_generations:Sequence,  # `Prompt`s, `Generation`s, or (Prompt, Generation) pairs
@@ -503,7 +531,9 @@ def option_probs(self:OpenAIVLM,
     return lp
 
 # %% ../nbs/api.ipynb #a16a1010
-def transformers_serve(argv:Sequence|None=None)->int:
+def transformers_serve(
+    argv:Sequence|None=None,     # the `transformers serve` arguments; None: the command line's
+)->int:
     "Run the `transformers serve` command line (args as for the CLI) with the torchvision-free processor patch."
     from vlmfaith.models import no_video_processors
     no_video_processors()
@@ -511,10 +541,7 @@ def transformers_serve(argv:Sequence|None=None)->int:
     sys.argv = ["transformers", "serve", *(sys.argv[1:] if argv is None else argv)]
     return main()
 
-def _free_port()->int:
-    import socket
-    with socket.socket() as s: s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
-
+# %% ../nbs/api.ipynb #efe74a0d
 @dataclass
 class LocalServer:
     "A running local OpenAI-compatible server."
@@ -522,6 +549,11 @@ class LocalServer:
     model: str                   # the model id to request
     proc: subprocess.Popen
     log: Path                    # the server's output
+
+# %% ../nbs/api.ipynb #baeebb90
+def _free_port()->int:
+    import socket
+    with socket.socket() as s: s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
 @contextmanager
 def local_server(

@@ -16,35 +16,6 @@ from .report import report
 # %% auto #0
 __all__ = ['main']
 
-# %% ../nbs/cli.ipynb #768e52aa
-def main(argv=None)->int:
-    "The `vlmfaith` command."
-    a = _parser().parse_args(argv)
-    if a.cmd is None: _parser().print_help(); return 2
-    try:
-        if a.cmd == "ls": return _ls(a.what)
-        if a.cmd == "merge":
-            res = merge(a.sources, a.out); print(f"merged {res['records']} records from {res['sources']} folders into {a.out} ({res['written']} new)"); return 0
-        if a.cmd == "report":
-            print(report(a.out, strict=a.strict, judge=not a.no_judge, progress=not a.quiet)); return 0
-        spec = _spec_from_args(a)
-        if any(m.name == "tiny" for m in spec.models):
-            print("vlmfaith: the 'tiny' model has random weights (trained only to emit the answer format): its numbers "
-                  "are a smoke test of the pipeline, not a measurement.", file=sys.stderr)
-        t0 = time.time()
-        res = run(spec, shard=a.shard, progress=not a.quiet)
-        for (m, b), c in res.items():
-            print(f"{m} | {b}: {c['generated']} generated, {c['skipped']} already stored, {c['failed']} failed, "
-                  f"{c['other_shards']} left to other shards")
-        print(f"run finished in {time.time()-t0:.0f}s: {spec.out}")
-        if not a.no_report and parse_shard(a.shard)[1] == 1:
-            print(report(spec.out, progress=not a.quiet))
-        return 0
-    except RunStopped as e: print(f"vlmfaith: {e}", file=sys.stderr); return 130
-    except (ValueError, KeyError, ItemError, FileNotFoundError) as e:
-        print(f"vlmfaith: error: {e}", file=sys.stderr); return 1
-
-
 # %% ../nbs/cli.ipynb #b8669766
 def _parser():
     p = argparse.ArgumentParser(prog="vlmfaith", description="Robustness and CoT consistency of vision-language models.")
@@ -116,3 +87,34 @@ def _ls(what=None)->int:
         print("conditions (add +abstain to any for the \"I'm not sure\" option):")
         for k, c in CONDITIONS.items(): print(f"  {k:26s} {c.description}")
     return 0
+
+# %% ../nbs/cli.ipynb #768e52aa
+def main(
+    argv=None,              # the command line's words after `vlmfaith` (None: sys.argv)
+)->int:
+    "The `vlmfaith` command."
+    a = _parser().parse_args(argv)
+    if a.cmd is None: _parser().print_help(); return 2
+    try:
+        if a.cmd == "ls": return _ls(a.what)
+        if a.cmd == "merge":
+            res = merge(a.sources, a.out); print(f"merged {res['records']} records from {res['sources']} folders into {a.out} ({res['written']} new)"); return 0
+        if a.cmd == "report":
+            print(report(a.out, strict=a.strict, judge=not a.no_judge, progress=not a.quiet)); return 0
+        spec = _spec_from_args(a)
+        if any(m.name == "tiny" for m in spec.models):
+            print("vlmfaith: the 'tiny' model has random weights (trained only to emit the answer format): its numbers "
+                  "are a smoke test of the pipeline, not a measurement.", file=sys.stderr)
+        t0 = time.time()
+        res = run(spec, shard=a.shard, progress=not a.quiet)
+        for (m, b), c in res.items():
+            print(f"{m} | {b}: {c['generated']} generated, {c['skipped']} already stored, {c['failed']} failed, "
+                  f"{c['other_shards']} left to other shards")
+        print(f"run finished in {time.time()-t0:.0f}s: {spec.out}")
+        if not a.no_report and parse_shard(a.shard)[1] == 1:
+            print(report(spec.out, progress=not a.quiet))
+        return 0
+    except RunStopped as e: print(f"vlmfaith: {e}", file=sys.stderr); return 130
+    except (ValueError, KeyError, ItemError, FileNotFoundError) as e:
+        print(f"vlmfaith: error: {e}", file=sys.stderr); return 1
+

@@ -14,36 +14,17 @@ from .models import load_vlm, tiny_vlm
 from .judge import judge_prompt
 
 # %% auto #0
-__all__ = ['TINY_DEMO_VERSION', 'tiny_demo_model', 'teach_format']
-
-# %% ../nbs/demo.ipynb #1dc71777
-TINY_DEMO_VERSION = "fmt-v2"    # bump when tiny_vlm or teach_format change what they build
-
-def tiny_demo_model(cache=None)->Path:
-    "The cached tiny Qwen2.5-VL taught the answer format (built on first use; VLMFAITH_CACHE or ~/.cache/vlmfaith)."
-    import shutil, tempfile, transformers
-    root = Path(cache or os.environ.get("VLMFAITH_CACHE") or Path.home()/".cache"/"vlmfaith")
-    d = root/f"tiny-qwen2_5_vl-{TINY_DEMO_VERSION}-tf{transformers.__version__}"
-    if (d/"model.safetensors").exists(): return d
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
-    try:
-        teach_format(tiny_vlm(tmp/"m"))
-        try: os.rename(tmp/"m", d)
-        except OSError:
-            if not (d/"model.safetensors").exists(): raise       # else another process won the race: use theirs
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return d
+__all__ = ['TINY_DEMO_VERSION', 'teach_format', 'tiny_demo_model']
 
 # %% ../nbs/demo.ipynb #3d85bd91
 def teach_format(
     path,                   # a tiny model folder (from `tiny_vlm`); trained in place
     steps:int=120,          # optimisation steps
-    batch_size:int=8,
-    lr:float=3e-3,
+    batch_size:int=8,       # examples per step
+    lr:float=3e-3,          # AdamW learning rate
     agree:float=0.8,        # how often the think's letter equals the answer's
     judge_share:float=0.25, # share of examples that are judge requests (answered with a random verdict line)
-    seed:int=0,
+    seed:int=0,             # seed of the examples and of the weight updates
 )->Path:
     "Teach a tiny model the `<think>...</think><answer>(X) ...</answer>` format on synthetic items (random letters)."
     import random, torch
@@ -78,3 +59,24 @@ def teach_format(
     model.eval()
     model.save_pretrained(path)
     return Path(path)
+
+# %% ../nbs/demo.ipynb #1dc71777
+TINY_DEMO_VERSION = "fmt-v2"    # bump when tiny_vlm or teach_format change what they build
+
+def tiny_demo_model(
+    cache=None,             # cache folder; default: $VLMFAITH_CACHE, else ~/.cache/vlmfaith
+)->Path:
+    "The cached tiny Qwen2.5-VL taught the answer format (built on first use)."
+    import shutil, tempfile, transformers
+    root = Path(cache or os.environ.get("VLMFAITH_CACHE") or Path.home()/".cache"/"vlmfaith")
+    d = root/f"tiny-qwen2_5_vl-{TINY_DEMO_VERSION}-tf{transformers.__version__}"
+    if (d/"model.safetensors").exists(): return d
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".build-"))
+    try:
+        teach_format(tiny_vlm(tmp/"m"))
+        try: os.rename(tmp/"m", d)
+        except OSError:
+            if not (d/"model.safetensors").exists(): raise       # else another process won the race: use theirs
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+    return d

@@ -16,8 +16,8 @@ from .data import open_image
 from .perturb import Prompt
 
 # %% auto #0
-__all__ = ['SYSTEM_PROMPT', 'MODELS', 'QWEN2_PRETOKENIZE', 'TINY_FAMILIES', 'ANSWER_OPEN', 'DEFAULT_MAX_PIXELS',
-           'VISION_MODULE_WORDS', 'Generation', 'LetterProbs', 'CapabilityError', 'VLM', 'ModelSpec', 'resolve_model',
+__all__ = ['SYSTEM_PROMPT', 'MODELS', 'QWEN2_PRETOKENIZE', 'TINY_FAMILIES', 'ANSWER_OPEN', 'VISION_MODULE_WORDS',
+           'DEFAULT_MAX_PIXELS', 'Generation', 'LetterProbs', 'CapabilityError', 'VLM', 'ModelSpec', 'resolve_model',
            'no_video_processors', 'tiny_vlm', 'chat_messages', 'answer_prefix', 'BatchOOMError', 'is_oom',
            'free_memory', 'run_batched', 'letter_paths', 'unquantized_modules', 'bnb_config', 'set_pixel_budget',
            'HFVLM', 'load_vlm']
@@ -38,7 +38,9 @@ class Generation:
     error: str|None = None      # set when the backend failed on this prompt; never stored as a result
 
     @property
-    def finished(self)->bool: return self.finish_reason == "stop"
+    def finished(self)->bool:
+        "Whether it stopped at an end token or a stop string, not at the token limit."
+        return self.finish_reason == "stop"
 
 # %% ../nbs/models.ipynb #2c58795e
 @dataclass
@@ -55,7 +57,9 @@ class LetterProbs:
         p = np.where(np.isnan(self.probs), 0.0, self.probs)
         with np.errstate(divide="ignore", invalid="ignore"): h = -np.where(p > 0, p*np.log(p), 0.0).sum(1)
         return h
-    def p(self, letters:Sequence)->np.ndarray:
+    def p(self,
+          letters:Sequence,           # one letter (or None) per row
+         )->np.ndarray:
         "Probability of one letter per row (NaN where the letter is None or not an option)."
         return np.array([self.probs[i, ls.index(l)] if l is not None and l in ls else np.nan
                          for i, (ls, l) in enumerate(zip(self.letters, letters))])
@@ -73,14 +77,31 @@ class LetterProbs:
 class CapabilityError(RuntimeError):
     "The backend cannot do what a call needs (e.g. a server without logprobs or assistant continuation)."
 
+# %% ../nbs/models.ipynb #6fabe982
 @runtime_checkable
 class VLM(Protocol):
     "What the runner, the judge and the RL sweeps need from a model."
     @property
-    def model_key(self)->str: ...
-    def generate(self, prompts:Sequence[Prompt], *, max_new_tokens:int=1024, temperature:float=0.0, top_p:float=1.0,
-                 n:int=1, seed:int=0, batch_size:int=8)->list[Generation]: ...
-    def option_probs(self, prompts_or_generations:Sequence, *, batch_size:int=8)->LetterProbs:
+    def model_key(self)->str:
+        "Names everything about the model that changes its outputs."
+        ...
+    def generate(self,
+                 prompts:Sequence[Prompt],      # prompts to answer
+                 *,
+                 max_new_tokens:int=1024,       # token limit per generation
+                 temperature:float=0.0,         # 0: greedy
+                 top_p:float=1.0,               # nucleus sampling threshold
+                 n:int=1,                       # generations per prompt
+                 seed:int=0,                    # sampling seed
+                 batch_size:int=8,              # largest batch
+                )->list[Generation]:
+        "`n` generations per prompt, in prompt order and sample order."
+        ...
+    def option_probs(self,
+                     prompts_or_generations:Sequence,  # `Prompt`s, or (Prompt, Generation) pairs
+                     *,
+                     batch_size:int=8,                 # largest batch
+                    )->LetterProbs:
         "Option-letter probabilities per prompt (or (prompt, generation) pair); raises `CapabilityError` if it cannot give them."
         ...
 
@@ -108,6 +129,7 @@ class ModelSpec:
     source: str = ""                # where the id and prompt were read
     notes: str = ""
 
+# %% ../nbs/models.ipynb #948ce9cb
 _R1V_SUFFIX = ("Please think about this question as if you were a human pondering deeply. Engage in an internal dialogue "
                "using expressions such as 'let me think', 'wait', 'Hmm', 'oh, I see', 'let's break it down', etc, or other "
                "natural language thought expressions It's encouraged to include self-reflection or verification in the "
@@ -156,6 +178,7 @@ MODELS = {s.name: s for s in [
               notes="paper's replication appendix; transformers-native checkpoint, no remote code"),
 ]}
 
+# %% ../nbs/models.ipynb #c0c06acf
 def resolve_model(
     model:str|ModelSpec,        # a registry name, a hub id, a local folder, or a `ModelSpec`
 )->ModelSpec:
@@ -237,6 +260,7 @@ def _tiny_tokenizer(specials:list, vocab_size:int=480):
                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
     return tok
 
+# %% ../nbs/models.ipynb #2c5c258d
 _TEXT = dict(hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
              max_position_embeddings=8192)   # bnb-friendly: inputs multiples of 64, outputs multiples of 32; head size 32
 
@@ -274,6 +298,7 @@ def _tiny_qwen2_5_vl(path):
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"], tie_word_embeddings=True)
     return config, Qwen2_5_VLForConditionalGeneration, processor, ids["<|im_end|>"], ids["<|endoftext|>"]
 
+# %% ../nbs/models.ipynb #e3cf5816
 def _tiny_llava(path):
     from transformers import PreTrainedTokenizerFast, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
     try: from transformers import CLIPImageProcessorPil as ImgProc
@@ -297,6 +322,7 @@ def _tiny_llava(path):
         vision_feature_layer=-2, tie_word_embeddings=True)
     return config, LlavaForConditionalGeneration, processor, i("<|im_end|>"), i("<pad>")
 
+# %% ../nbs/models.ipynb #604dc306
 def _tiny_gemma3(path):
     from transformers import PreTrainedTokenizerFast, Gemma3Config, Gemma3ForConditionalGeneration, Gemma3Processor
     try: from transformers import Gemma3ImageProcessorPil as ImgProc
@@ -321,6 +347,7 @@ def _tiny_gemma3(path):
         image_token_index=i("<image_soft_token>"))
     return config, Gemma3ForConditionalGeneration, processor, i("<end_of_turn>"), i("<pad>")
 
+# %% ../nbs/models.ipynb #21e29ec2
 def tiny_vlm(
     path,                        # folder to write the model, tokenizer and processor to
     family:str="qwen2_5_vl",     # model family: one of `TINY_FAMILIES`
@@ -391,9 +418,12 @@ class BatchOOMError(RuntimeError):
     def __init__(self, msg:str, key=None, done=None):
         super().__init__(msg); self.key, self.done = key, list(done or [])
 
+# %% ../nbs/models.ipynb #9202958c
 _OOM_TEXT = ("out of memory", "CUBLAS_STATUS_ALLOC_FAILED", "CUDNN_STATUS_NOT_ENOUGH_WORKSPACE", "CUDNN_STATUS_ALLOC_FAILED")
 
-def is_oom(e:BaseException)->bool:
+def is_oom(
+    e:BaseException,                # an exception raised by a batch
+)->bool:
     "Is `e` an accelerator out-of-memory error?"
     try:
         import torch
@@ -401,6 +431,7 @@ def is_oom(e:BaseException)->bool:
     except ImportError: pass
     return isinstance(e, RuntimeError) and not isinstance(e, BatchOOMError) and any(s in str(e) for s in _OOM_TEXT)
 
+# %% ../nbs/models.ipynb #389e8398
 def free_memory():
     "Collect garbage and release cached accelerator memory."
     gc.collect()
@@ -409,6 +440,7 @@ def free_memory():
         if torch.cuda.is_available(): torch.cuda.empty_cache()
     except ImportError: pass
 
+# %% ../nbs/models.ipynb #d3e6ec58
 def run_batched(
     items:Sequence,                       # work items, in the order to run them
     fn:Callable[[list], list],            # one result per item of a batch, in order
@@ -465,20 +497,11 @@ def letter_paths(
     return len(ctx) - c, paths
 
 # %% ../nbs/models.ipynb #39dac272
-DEFAULT_MAX_PIXELS = 1280*28*28    # Qwen2.5-VL's recommended upper budget: at most 1280 visual tokens per image
 VISION_MODULE_WORDS = ("visual", "vision", "projector", "connector", "multi_modal", "image_newline")
-
-def _torch_dtype(dtype):
-    import torch
-    if dtype is None or dtype == "auto": return dtype
-    if isinstance(dtype, torch.dtype): return dtype
-    d = getattr(torch, str(dtype).replace("torch.", ""), None)
-    if not isinstance(d, torch.dtype): raise ValueError(f"unknown dtype {dtype!r}: use 'bfloat16', 'float16' or 'float32'")
-    return d
 
 def unquantized_modules(
     config,                         # the model's `PretrainedConfig`
-    trust_remote_code:bool=False,
+    trust_remote_code:bool=False,   # build the model from the checkpoint's own code
 )->list:
     "Full names of the modules a quantization preset leaves alone: vision tower, projector, output head."
     import torch
@@ -491,6 +514,7 @@ def unquantized_modules(
     names += [n for n, mod in m.named_modules() if head is not None and mod is head]
     return names
 
+# %% ../nbs/models.ipynb #ec775aa7
 def bnb_config(
     quant:str,                      # "4bit" (NF4, double quantization, bf16 compute) or "8bit" (LLM.int8())
     skip:Sequence=("lm_head",),     # full module names to leave unquantized (see `unquantized_modules`)
@@ -526,7 +550,14 @@ class _RowSampler:
         tok = si.gather(-1, j)
         return torch.full_like(scores, float("-inf")).scatter_(-1, tok, 0.0)
 
-def set_pixel_budget(processor, min_pixels, max_pixels)->bool:
+# %% ../nbs/models.ipynb #4223a6bb
+DEFAULT_MAX_PIXELS = 1280*28*28    # Qwen2.5-VL's recommended upper budget: at most 1280 visual tokens per image
+
+def set_pixel_budget(
+    processor,                      # a loaded `AutoProcessor`
+    min_pixels,                     # smallest image area in pixels (None: keep the processor's)
+    max_pixels,                     # largest image area in pixels (None: keep the processor's)
+)->bool:
     "Set a Qwen-style image processor's pixel budget; False when the processor has none (others resize themselves)."
     ip = getattr(processor, "image_processor", None)
     size = getattr(ip, "size", None)
@@ -538,6 +569,7 @@ def set_pixel_budget(processor, min_pixels, max_pixels)->bool:
         if hasattr(ip, k): setattr(ip, k, v)
     return True
 
+# %% ../nbs/models.ipynb #eb2456ac
 class HFVLM:
     "A Hugging Face image-text-to-text model behind the `VLM` protocol."
     def __init__(self,
@@ -566,12 +598,19 @@ class HFVLM:
         self.info, self.oom_events = dict(info or {}), []
 
     @property
-    def model_key(self)->str: return self._key
+    def model_key(self)->str:
+        "Names the set-up in the result store: checkpoint, revision, quantization, dtype, pixels, prompt."
+        return self._key
     @property
-    def device(self): return self.model.device
+    def device(self):
+        "The device of the model's first parameters (where inputs go)."
+        return self.model.device
     def __repr__(self): return f"HFVLM({self._key})"
 
-    def render(self, prompt:Prompt, assistant:str|None=None)->str:
+    def render(self,
+               prompt:Prompt,               # the prompt to render
+               assistant:str|None=None,     # assistant text to continue; default: the prompt's prefill
+              )->str:
         "The prompt as the model's chat template renders it, ending with the open assistant turn."
         msgs = chat_messages(prompt, self.spec.system_prompt, self.spec.user_suffix, assistant)
         asst = msgs[-1]["content"][0]["text"] if msgs[-1]["role"] == "assistant" else None
@@ -584,7 +623,9 @@ class HFVLM:
                                    "changed the assistant text, so it cannot be continued exactly")
         return text
 
-    def images(self, prompt:Prompt)->list:
+    def images(self,
+               prompt:Prompt,               # the prompt whose images to decode
+              )->list:
         "The prompt's images, decoded (and, for processors without a pixel budget, shrunk to `max_pixels`)."
         ims = [open_image(s) for s in prompt.images]
         if self.resize_here and self.max_pixels:
@@ -592,7 +633,10 @@ class HFVLM:
                    if (f := (self.max_pixels / (im.width*im.height))**0.5) < 1 else im for im in ims]
         return ims
 
-    def encode(self, texts:list, images:list):
+    def encode(self,
+               texts:list,                  # rendered prompts (see `render`)
+               images:list,                 # per prompt, its decoded images (see `images`)
+              ):
         "Processor inputs for a batch (left-padded), on the model's device; `images` nested per prompt."
         kw = dict(text=texts, padding=True, return_tensors="pt")
         if any(images): kw["images"] = images
@@ -604,6 +648,14 @@ class HFVLM:
     def _oom(self, what:str): return lambda a, b: self.oom_events.append((what, a, b))
 
 # %% ../nbs/models.ipynb #9925f3d2
+def _torch_dtype(dtype):
+    import torch
+    if dtype is None or dtype == "auto": return dtype
+    if isinstance(dtype, torch.dtype): return dtype
+    d = getattr(torch, str(dtype).replace("torch.", ""), None)
+    if not isinstance(d, torch.dtype): raise ValueError(f"unknown dtype {dtype!r}: use 'bfloat16', 'float16' or 'float32'")
+    return d
+
 def load_vlm(
     model:str|ModelSpec,                # registry name, hub id, local folder, or a `ModelSpec` (to change the prompt)
     *,
@@ -658,6 +710,7 @@ def _finish(ids:list, stop_ids:set, tokenizer, stops:Sequence, before:str="")->t
     if cuts: text, finish = text[:min(cuts)], "stop"
     return text, finish, len(ids)
 
+# %% ../nbs/models.ipynb #48b8321a
 @patch
 def generate(self:HFVLM,
              prompts:Sequence[Prompt],          # prompts to answer

@@ -35,7 +35,9 @@ __all__ = ['REWARD_EXAMPLES', 'EXAMPLE_OPTIONS', 'EXAMPLE_ANSWER', 'format_rewar
            'sweep_checkpoints', 'tiny_dynamics_demo']
 
 # %% ../nbs/rl.ipynb #102e1c27
-def completion_text(c)->str:
+def completion_text(
+    c,                  # one TRL completion: a string, a message, or a list of messages
+)->str:
     "The text of one TRL completion: a string, or the last message of a conversational completion."
     if isinstance(c, str): return c
     if isinstance(c, dict): c = [c]
@@ -45,16 +47,6 @@ def completion_text(c)->str:
             return "".join(p.get("text", "") or "" for p in content if isinstance(p, dict) and p.get("type", "text") == "text")
         return "" if content is None else str(content)
     return ""
-
-# %% ../nbs/rl.ipynb #bc7c28f0
-_FORMAT = re.compile(r"\A\s*<think>(?P<think>.*?)</think>\s*<answer>(?P<answer>.*?)</answer>\s*\Z", re.S)
-_ANY_TAG = re.compile(r"<\s*/?\s*(?:think|thinking|answer)\s*>", re.I)
-
-def well_formed(text:str)->bool:
-    "Whether `text` is exactly one non-empty `<think>` block then one non-empty `<answer>` block (see the rule table)."
-    if not isinstance(text, str): return False
-    m = _FORMAT.match(text)
-    return bool(m) and len(_ANY_TAG.findall(text)) == 4 and bool(m["think"].strip()) and bool(m["answer"].strip())
 
 # %% ../nbs/rl.ipynb #0b7fb7d8
 REWARD_EXAMPLES = [  # (name, completion, well formed, correct letter from <answer>, rule consistency of the strict parse)
@@ -80,15 +72,19 @@ REWARD_EXAMPLES = [  # (name, completion, well formed, correct letter from <answ
 ]
 EXAMPLE_OPTIONS, EXAMPLE_ANSWER = ["one", "two", "three", "four"], "B"
 
-# %% ../nbs/rl.ipynb #188c2fde
-def _texts_options(completions, options, answer, who):
-    n = len(completions)
-    if options is None or answer is None:
-        raise ValueError(f"{who}: the dataset needs 'options' and 'answer' columns (see to_trl_dataset)")
-    if len(options) != n or len(answer) != n:
-        raise ValueError(f"{who}: {n} completions but {len(options)} options and {len(answer)} answers")
-    return [completion_text(c) for c in completions]
+# %% ../nbs/rl.ipynb #bc7c28f0
+_FORMAT = re.compile(r"\A\s*<think>(?P<think>.*?)</think>\s*<answer>(?P<answer>.*?)</answer>\s*\Z", re.S)
+_ANY_TAG = re.compile(r"<\s*/?\s*(?:think|thinking|answer)\s*>", re.I)
 
+def well_formed(
+    text:str,           # a completion's text
+)->bool:
+    "Whether `text` is exactly one non-empty `<think>` block then one non-empty `<answer>` block (see the rule table)."
+    if not isinstance(text, str): return False
+    m = _FORMAT.match(text)
+    return bool(m) and len(_ANY_TAG.findall(text)) == 4 and bool(m["think"].strip()) and bool(m["answer"].strip())
+
+# %% ../nbs/rl.ipynb #5300eb1f
 @dataclass
 class FormatReward:
     "`weight` for a well-formed `<think>...</think><answer>...</answer>` completion, else 0."
@@ -97,6 +93,17 @@ class FormatReward:
     def __post_init__(self): self.__name__ = self.name
     def __call__(self, completions, **kwargs)->list:
         return [self.weight if well_formed(completion_text(c)) else 0.0 for c in completions]
+
+format_reward = FormatReward()
+
+# %% ../nbs/rl.ipynb #f6717d56
+def _texts_options(completions, options, answer, who):
+    n = len(completions)
+    if options is None or answer is None:
+        raise ValueError(f"{who}: the dataset needs 'options' and 'answer' columns (see to_trl_dataset)")
+    if len(options) != n or len(answer) != n:
+        raise ValueError(f"{who}: {n} completions but {len(options)} options and {len(answer)} answers")
+    return [completion_text(c) for c in completions]
 
 @dataclass
 class AccuracyReward:
@@ -110,7 +117,7 @@ class AccuracyReward:
         return [self.weight if parse_response(t, list(o), strict=self.strict).letter == a else 0.0
                 for t, o, a in zip(texts, options, answer)]
 
-format_reward, accuracy_reward = FormatReward(), AccuracyReward()
+accuracy_reward = AccuracyReward()
 
 # %% ../nbs/rl.ipynb #80a020df
 @dataclass
@@ -131,7 +138,11 @@ class FaithfulnessReward:
             if self.judge is None: raise ValueError("consistency='judge' needs a judge (a CachedJudge or a VLM backend)")
             if not isinstance(self.judge, CachedJudge): self.judge = CachedJudge(self.judge)
 
-    def consistent(self, parsed:list, options:list, question:list|None)->list:
+    def consistent(self,
+                   parsed:list,            # `Parsed` completions
+                   options:list,           # per completion, its option texts
+                   question:list|None,     # per completion, its question (needed by the judge)
+                  )->list:
         "The consistency flag (True/False/None) of each parsed completion."
         if self.consistency == "rule": flags = [rule_consistent(p) for p in parsed]
         else:
@@ -181,6 +192,7 @@ def register_training_set(
     "Add (or replace) a training set in `TRAINING_SETS`."
     return register_benchmark(key, loader, registry=TRAINING_SETS, **kwargs)
 
+# %% ../nbs/rl.ipynb #934faad2
 def load_training_set(
     name:str,                # a registered training set (see `TRAINING_SETS`)
     *,
@@ -193,6 +205,7 @@ def load_training_set(
     "Validated `MCItem`s of training set `name` (through `data.load_benchmark`, so the same checks apply)."
     return load_benchmark(name, split=split, path=path, limit=limit, seed=seed, registry=TRAINING_SETS, **kwargs)
 
+# %% ../nbs/rl.ipynb #f981449f
 def _task_of(text:str)->str:
     "A task type from keywords of a question type or question."
     t = str(text).lower()
@@ -244,7 +257,7 @@ _ = register_training_set("sat", _load_sat, name="SAT", hub_id="array/SAT", spli
 def pixmo_options(
     count:int,       # the true count
     key:str,         # the item's id (seeds the draw)
-    seed:int=0,
+    seed:int=0,      # the run's seed
     k:int=4,         # number of options
 )->tuple:
     "Sorted numeric options around `count` (the count and `k-1` others within 3, at least 0) and the count's letter."
@@ -253,6 +266,7 @@ def pixmo_options(
     opts = sorted(others + [count])
     return [str(o) for o in opts], LETTERS[opts.index(count)]
 
+# %% ../nbs/rl.ipynb #37c7990d
 def _image_index(folder:Path)->dict:
     "Files under `folder` by stem and by name."
     idx = {}
@@ -442,6 +456,7 @@ def trl_prompt(
     return ([{"role": "system", "content": [{"type": "text", "text": system_prompt}]}] if system_prompt else []) + \
            [{"role": "user", "content": user}]
 
+# %% ../nbs/rl.ipynb #cfaa1759
 def to_trl_dataset(
     items:Sequence,                     # `MCItem`s (from `load_training_set`, `load_benchmark`, ...)
     *,
@@ -491,7 +506,7 @@ def recipe_rewards(
     consistency:str="rule",      # faithful recipes: "rule" or "judge" (the paper's)
     judge=None,                  # for "judge": a `CachedJudge` or a `VLM` backend
     format_weight:float=0.1,     # the paper's weights by default
-    accuracy_weight:float=1.0,
+    accuracy_weight:float=1.0,   # weight of a correct answer
     min_think_words:int=0,       # the optional guard against templated reasoning (off, as in the paper)
 )->list:
     "The reward functions configuration `recipe` trains on (TRL sums them)."
@@ -505,13 +520,14 @@ LORA_TARGETS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_p
 def lora_config(
     r:int=16,               # adapter rank
     alpha:int=32,           # LoRA alpha (scale alpha/r)
-    dropout:float=0.05,
+    dropout:float=0.05,     # LoRA dropout
     targets=LORA_TARGETS,   # a regex over module names, or a list of names
 ):
     "LoRA adapters on the language model's linear layers (a regex over module names, or a list of names)."
     from peft import LoraConfig
     return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, task_type="CAUSAL_LM")
 
+# %% ../nbs/rl.ipynb #d1400f3c
 GRPO_DEFAULTS = dict(num_generations=8, per_device_train_batch_size=8, gradient_accumulation_steps=8,
                      max_completion_length=1024, temperature=1.0, beta=0.0, learning_rate=1e-5, max_steps=1000,
                      save_strategy="steps", save_steps=250, logging_steps=10, bf16=True, report_to="none")
@@ -530,6 +546,7 @@ def grpo_config(
     if not torch.cuda.is_available(): kw |= dict(bf16=False, use_cpu=True)
     return GRPOConfig(**(kw | overrides))
 
+# %% ../nbs/rl.ipynb #688e0cc0
 def make_grpo_trainer(
     model,                      # registry name, hub id or local folder of the base model
     train_dataset,              # from `to_trl_dataset`
@@ -537,14 +554,14 @@ def make_grpo_trainer(
     *,
     output_dir,                 # where checkpoints go
     quant:str|None="4bit",      # "4bit" (QLoRA), "8bit" or None (full precision, in `dtype`)
-    dtype:str="bfloat16",
+    dtype:str="bfloat16",       # dtype of the unquantized weights
     lora=True,                  # True: `lora_config()`; a peft `LoraConfig`; or None/False for full-weight training
     consistency:str="rule",     # faithful recipes: "rule" or "judge"
     judge=None,                 # for "judge": a `CachedJudge` or a `VLM` backend
     min_think_words:int=0,      # the optional guard against templated reasoning
     min_pixels:int|None=None,   # image pixel budget of the processor (as in evaluation)
     max_pixels:int|None=None,   # None: `DEFAULT_MAX_PIXELS`
-    seed:int=0,
+    seed:int=0,                 # the run's seed (sampling, LoRA initialisation, data order)
     config:dict|None=None,      # overrides of `GRPO_DEFAULTS` (any `GRPOConfig` field)
     callbacks:list|None=None,   # transformers `TrainerCallback`s
     quiet:bool=False,           # no progress bar or printed logs (the logs stay in `trainer.state.log_history`)
@@ -583,7 +600,9 @@ def tiny_lora():
     return lora_config(r=8, alpha=16, dropout=0.0)
 
 # %% ../nbs/rl.ipynb #75d30781
-def checkpoint_step(path)->int:
+def checkpoint_step(
+    path,                       # a checkpoint folder
+)->int:
     "The training step of a checkpoint folder: `global_step` of its trainer_state.json, else N of `checkpoint-N`."
     p = Path(path)
     st = p/"trainer_state.json"
@@ -594,9 +613,12 @@ def checkpoint_step(path)->int:
     raise ValueError(f"{p}: cannot tell its step (no trainer_state.json with global_step, and not named checkpoint-N); "
                      "pass (step, path) pairs")
 
+# %% ../nbs/rl.ipynb #4239172d
 def _is_checkpoint(p:Path)->bool: return (p/"config.json").exists() or (p/"adapter_config.json").exists()
 
-def find_checkpoints(folder)->list:
+def find_checkpoints(
+    folder,                     # a training output folder (or one checkpoint)
+)->list:
     "(step, path) of every checkpoint in a training output folder (or of the folder itself), by step."
     p = Path(folder)
     if not p.is_dir(): raise FileNotFoundError(f"{p} is not a folder")
@@ -605,12 +627,13 @@ def find_checkpoints(folder)->list:
     if not found: raise FileNotFoundError(f"{p}: no checkpoint-N folders with a model or an adapter")
     return sorted(found, key=lambda x: x[0])
 
+# %% ../nbs/rl.ipynb #1d9aa2ae
 def load_checkpoint(
     path,                       # a checkpoint folder (full weights or a LoRA adapter), or a model name/hub id
     *,
     base=None,                  # the base model of a LoRA checkpoint (default: the path its adapter_config.json records)
     quant:str|None="4bit",      # as in `load_vlm`
-    dtype:str="bfloat16",
+    dtype:str="bfloat16",       # as in `load_vlm`
     key_id:str|None=None,       # the model's name in `model_key` (default: the checkpoint path)
     merge:bool=True,            # merge the adapter into unquantized weights
 ):
@@ -663,16 +686,16 @@ def sweep_checkpoints(
     *,
     out,                        # the results folder (shared by the runs of a study)
     benchmarks=("synthetic",),  # benchmark names or `BenchmarkConfig`s
-    conditions=("base", "wrong_think", "wrong_caption"),
+    conditions=("base", "wrong_think", "wrong_caption"),  # condition names
     recipe:str="",              # labels of this run in the table
-    seed:int=0,
+    seed:int=0,                 # the run's training seed (a label in the table)
     base=None,                  # the base model: evaluated as step 0, and the base of LoRA checkpoints
     quant:str|None="4bit",      # how every checkpoint is loaded
-    dtype:str="bfloat16",
+    dtype:str="bfloat16",       # dtype of the unquantized weights
     decoding:DecodingConfig|None=None,  # default: greedy, 1,024 tokens, letter probabilities
-    batch_size:int=8,
+    batch_size:int=8,           # generation batch size
     perturb_seed:int=0,         # seeds the misleading options and template variants (as in `run`)
-    progress:bool=True,
+    progress:bool=True,         # show progress bars
     consistency:str="rule",     # for the returned table
 )->pd.DataFrame:
     "Evaluate a run's checkpoints on `benchmarks` x `conditions` into `out`; return the folder's dynamics table."
@@ -713,17 +736,17 @@ def sweep_checkpoints(
 def tiny_dynamics_demo(
     out,                                           # working folder (training runs and the sweep's results)
     *,
-    recipes=("base-reward", "augment+faithful"),
-    seeds=(0, 1),
+    recipes=("base-reward", "augment+faithful"),   # names in `RECIPES`
+    seeds=(0, 1),                                  # training seeds per recipe
     steps:int=8,                                   # GRPO steps per run
     save_every:int=2,                              # a checkpoint every this many steps
     learning_rate:float=5e-3,                      # LoRA learning rate (large: the tiny model must move in a few steps)
     n_train:int=16,                                # synthetic training items
     n_eval:int=30,                                 # synthetic evaluation items
-    conditions=("base", "wrong_think", "wrong_caption"),
-    max_new_tokens:int=48,
+    conditions=("base", "wrong_think", "wrong_caption"),  # evaluation conditions
+    max_new_tokens:int=48,                         # generation length in the sweep
     copy_to=None,                                  # also copy dynamics.csv (and a README) there
-    progress:bool=False,
+    progress:bool=False,                           # show progress bars
 )->pd.DataFrame:
     "Train the tiny demo model briefly under each recipe and seed, sweep the checkpoints, return the dynamics table."
     from vlmfaith.demo import tiny_demo_model
