@@ -243,7 +243,7 @@ class VLLMServer:
         self.log = Path(log) if log else Path(tempfile.mkdtemp(prefix="vlmfaith-vllm-"))/"server.log"
         self.startup_timeout, self.grace, self.flags = startup_timeout, grace, flags
         self.proc, self.argv, self.version, self.ready_s, self.started, self.closed = None, None, None, None, None, False
-        self._log_start, self._stop = 0, None
+        self._log_start, self._stop, self._given_port = 0, None, port
 
     @property
     def url(self)->str: return f"http://127.0.0.1:{self.port}"
@@ -268,9 +268,11 @@ class VLLMServer:
 # %% ../nbs/serve.ipynb #5161f326
 @patch
 def start(self:VLLMServer)->VLLMServer:
-    "Start the server and wait until it answers /health and /v1/models; a clear error with the log's end if it does not."
-    if self.proc is not None: return self
-    self.port = self.port or _port()
+    "Start the server (again, if it stopped) and wait for /health and /v1/models; a clear error with the log's end if not."
+    if self.proc is not None and self.proc.poll() is None and not self.closed: return self     # running
+    if self.proc is not None: self.close()                      # a stopped or crashed one: start afresh
+    self.closed = False
+    self.port = self._given_port or _port()
     self.argv = build_command(self.model, port=self.port, name=self.name, **self.flags)
     self.log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **{k: str(v) for k, v in self.env.items()}}
