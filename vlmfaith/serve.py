@@ -176,6 +176,7 @@ def build_command(
 class ServerExited(RuntimeError):
     "The managed server is gone (it crashed, never started, or was stopped); the message names its exit code and log."
 
+# %% ../nbs/serve.ipynb #bf4ca5f0
 def log_tail(
     path,                # a log file
     start:int=0,         # byte offset to read from (this server's start in a log shared across restarts)
@@ -187,7 +188,7 @@ def log_tail(
     except OSError: return ""
     return "\n".join(data.decode(errors="replace").rstrip().splitlines()[-lines:])
 
-# %% ../nbs/serve.ipynb #2779a92c
+# %% ../nbs/serve.ipynb #c1f6308d
 def _port()->int:
     with socket.socket() as s: s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
@@ -224,7 +225,7 @@ def _get(url:str, timeout:float=2.0):
             except ValueError: return {}
     except (OSError, ValueError): return None
 
-# %% ../nbs/serve.ipynb #92ac78ac
+# %% ../nbs/serve.ipynb #e3f72c5a
 class VLLMServer:
     "A local `vllm serve` for one model that vlmfaith starts, owns and stops."
     def __init__(self,
@@ -265,7 +266,7 @@ class VLLMServer:
     def __enter__(self): return self.start()
     def __exit__(self, *exc): self.close()
 
-# %% ../nbs/serve.ipynb #5161f326
+# %% ../nbs/serve.ipynb #78fa3867
 @patch
 def start(self:VLLMServer)->VLLMServer:
     "Start the server (again, if it stopped) and wait for /health and /v1/models; a clear error with the log's end if not."
@@ -303,7 +304,7 @@ def start(self:VLLMServer)->VLLMServer:
     self.version = v.get("version") if isinstance(v, dict) else None
     return self
 
-# %% ../nbs/serve.ipynb #4233f500
+# %% ../nbs/serve.ipynb #14cfe24c
 @patch
 def check(self:VLLMServer,
           wait:float=0.0):    # seconds to give a dying process to finish exiting
@@ -317,14 +318,14 @@ def check(self:VLLMServer,
     raise ServerExited(f"the vLLM server for {self.name!r} (pid {self.proc.pid}) exited with code {rc} during the run; "
                        f"records already stored are kept: rerun to resume. Last lines of {self.log}:\n{self.tail(20)}")
 
-# %% ../nbs/serve.ipynb #e0d9e976
+# %% ../nbs/serve.ipynb #72a0651d
 @patch
 def close(self:VLLMServer):
     "Stop the server: SIGTERM to its process group, SIGKILL after `grace` seconds; safe to call twice."
     self.closed = True
     if self._stop is not None: self._stop()
 
-# %% ../nbs/serve.ipynb #40a62520
+# %% ../nbs/serve.ipynb #0b1b5aca
 class _CheckedClient:
     "The OpenAI client's chat.completions.create, with the server's health asked before and after a failed connection."
     def __init__(self, client, server): self._c, self._server = client, server
@@ -363,13 +364,13 @@ class VLLMBackend(OpenAIVLM):
     def __exit__(self, *exc): self.close()
     def __repr__(self): return f"VLLMBackend({self.server!r})"
 
-# %% ../nbs/serve.ipynb #165fdbb8
+# %% ../nbs/serve.ipynb #d9248ae7
 @patch
 def backend(self:VLLMServer, **kw)->VLLMBackend:
     "The `VLLMBackend` driving this server (started if it is not); `kw` go to `OpenAIVLM`."
     return VLLMBackend(self.start(), **kw)
 
-# %% ../nbs/serve.ipynb #31350c60
+# %% ../nbs/serve.ipynb #e7b30ee4
 _SERVER_KEYS = (set(inspect.signature(VLLMServer.__init__).parameters) | set(inspect.signature(build_command).parameters)) \
                - {"self", "model", "flags"}
 
@@ -394,7 +395,7 @@ def serve_vllm(
     try: return server.backend(**kw)
     except BaseException: server.close(); raise
 
-# %% ../nbs/serve.ipynb #df2da7c7
+# %% ../nbs/serve.ipynb #5a714993
 @contextmanager
 def managed_vllm(
     model:str,       # a registry name, hub id or local folder
