@@ -142,9 +142,9 @@ def test_no_server_outlives_vlmfaith(fake, tmp_path, how):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     parent = subprocess.Popen([sys.executable, "-c", CHILD, str(fake), str(tmp_path/"s.log"), how], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pid = int(parent.stdout.readline())
-    assert not gone(pid)
+    pid = int(parent.stdout.readline())                  # printed once the server was healthy
     if how in ("sigkill", "sigterm"):
+        assert not gone(pid)                               # (in the other cases vlmfaith may be done with it already)
         if not sys.platform.startswith("linux"): parent.kill(); pytest.skip("PR_SET_PDEATHSIG is Linux only")
         parent.send_signal(signal.SIGKILL if how == "sigkill" else signal.SIGTERM)
     parent.wait(10)

@@ -247,10 +247,16 @@ class VLLMServer:
         self._log_start, self._stop, self._given_port = 0, None, port
 
     @property
-    def url(self)->str: return f"http://127.0.0.1:{self.port}"
+    def url(self)->str:
+        "The server's root, http://127.0.0.1:PORT."
+        return f"http://127.0.0.1:{self.port}"
     @property
-    def base_url(self)->str: return self.url + "/v1"
-    def tail(self, lines:int=40)->str: return log_tail(self.log, self._log_start, lines)
+    def base_url(self)->str:
+        "The OpenAI-compatible API's base URL (root + /v1)."
+        return self.url + "/v1"
+    def tail(self, lines:int=40)->str:
+        "The last lines of this start's log."
+        return log_tail(self.log, self._log_start, lines)
 
     @property
     def info(self)->dict:
@@ -266,7 +272,7 @@ class VLLMServer:
     def __enter__(self): return self.start()
     def __exit__(self, *exc): self.close()
 
-# %% ../nbs/serve.ipynb #78fa3867
+# %% ../nbs/serve.ipynb #9c3dad68
 @patch
 def start(self:VLLMServer)->VLLMServer:
     "Start the server (again, if it stopped) and wait for /health and /v1/models; a clear error with the log's end if not."
@@ -304,7 +310,7 @@ def start(self:VLLMServer)->VLLMServer:
     self.version = v.get("version") if isinstance(v, dict) else None
     return self
 
-# %% ../nbs/serve.ipynb #14cfe24c
+# %% ../nbs/serve.ipynb #1213eefa
 @patch
 def check(self:VLLMServer,
           wait:float=0.0):    # seconds to give a dying process to finish exiting
@@ -318,14 +324,14 @@ def check(self:VLLMServer,
     raise ServerExited(f"the vLLM server for {self.name!r} (pid {self.proc.pid}) exited with code {rc} during the run; "
                        f"records already stored are kept: rerun to resume. Last lines of {self.log}:\n{self.tail(20)}")
 
-# %% ../nbs/serve.ipynb #72a0651d
+# %% ../nbs/serve.ipynb #34011b6a
 @patch
 def close(self:VLLMServer):
     "Stop the server: SIGTERM to its process group, SIGKILL after `grace` seconds; safe to call twice."
     self.closed = True
     if self._stop is not None: self._stop()
 
-# %% ../nbs/serve.ipynb #0b1b5aca
+# %% ../nbs/serve.ipynb #dc48e646
 class _CheckedClient:
     "The OpenAI client's chat.completions.create, with the server's health asked before and after a failed connection."
     def __init__(self, client, server): self._c, self._server = client, server
@@ -350,27 +356,32 @@ class VLLMBackend(OpenAIVLM):
 
     @property
     def model_key(self)->str:
+        "vllm:NAME[@revision]|quant=...|(the `OpenAIVLM` key's settings): no host or port, so a rerun on a new port resumes."
         k, f = super().model_key, self.server.flags
         q = f.get("quant") if f.get("quant") not in ("none", "None") else None
         return (f"vllm:{self.server.name}" + (f"@{f['revision']}" if f.get("revision") else "") + f"|quant={q or 'none'}"
                 + k[k.index("|"):])
 
     @property
-    def info(self)->dict: return self.server.info
+    def info(self)->dict:
+        "The server's `info`, for provenance."
+        return self.server.info
     @property
     def _client(self): return _CheckedClient(super()._client, self.server)
-    def close(self): self.server.close()
+    def close(self):
+        "Stop the server."
+        self.server.close()
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
     def __repr__(self): return f"VLLMBackend({self.server!r})"
 
-# %% ../nbs/serve.ipynb #d9248ae7
+# %% ../nbs/serve.ipynb #7e5038b7
 @patch
 def backend(self:VLLMServer, **kw)->VLLMBackend:
     "The `VLLMBackend` driving this server (started if it is not); `kw` go to `OpenAIVLM`."
     return VLLMBackend(self.start(), **kw)
 
-# %% ../nbs/serve.ipynb #e7b30ee4
+# %% ../nbs/serve.ipynb #30fa7f7a
 _SERVER_KEYS = (set(inspect.signature(VLLMServer.__init__).parameters) | set(inspect.signature(build_command).parameters)) \
                - {"self", "model", "flags"}
 
@@ -395,7 +406,7 @@ def serve_vllm(
     try: return server.backend(**kw)
     except BaseException: server.close(); raise
 
-# %% ../nbs/serve.ipynb #5a714993
+# %% ../nbs/serve.ipynb #95e8600d
 @contextmanager
 def managed_vllm(
     model:str,       # a registry name, hub id or local folder
