@@ -23,7 +23,7 @@ def _parser():
     r = sub.add_parser("run", help="run (or resume) an experiment; no arguments: the embedded demo")
     r.add_argument("spec", nargs="?", help="a YAML or TOML experiment spec")
     r.add_argument("--model", action="append", help="registry name, hub id or folder ('tiny': smoke-test model); repeatable")
-    r.add_argument("--backend", default="hf", choices=["hf", "openai"])
+    r.add_argument("--backend", default="hf", choices=["hf", "openai", "vllm"], help="vllm: start and stop a local vllm serve")
     r.add_argument("--quant", default="4bit", help="4bit, 8bit or none (hf backend)")
     r.add_argument("--base-url", help="OpenAI-compatible server (openai backend)")
     r.add_argument("--benchmark", action="append", help="benchmark name (see `vlmfaith ls`); repeatable")

@@ -111,18 +111,46 @@ class ExperimentSpec:
         return cls(**_only(cls, d, str(p)))
 
 # %% ../nbs/run.ipynb #ab219179
-def make_backend(mc:ModelConfig):
+from contextlib import contextmanager
+
+def make_backend(mc:ModelConfig, *,
+                 decoding:DecodingConfig|None=None,   # the run's decoding (vllm: the server's max model length and seed)
+                 out=None):                            # the results folder (vllm: the server's log goes to OUT/servers)
     "The `VLM` backend a `ModelConfig` describes."
     if mc.backend == "openai":
         from vlmfaith.api import OpenAIVLM
         return OpenAIVLM(mc.name, base_url=mc.base_url, api_key_env=mc.api_key_env, **mc.options)
-    if mc.backend != "hf": raise ValueError(f"model {mc.name!r}: unknown backend {mc.backend!r}; use 'hf' or 'openai'")
+    if mc.backend == "vllm":                  # a managed local `vllm serve` (see the serve chapter); close() stops it
+        import re
+        from vlmfaith.serve import serve_vllm
+        model, kw = mc.name, dict(quant=mc.quant, dtype=mc.dtype, revision=mc.revision, min_pixels=mc.min_pixels,
+                                  max_pixels=mc.max_pixels)
+        if mc.name == "tiny":
+            from vlmfaith.demo import tiny_demo_model, TINY_DEMO_VERSION
+            model, kw = str(tiny_demo_model()), dict(name=f"vlmfaith-tiny-{TINY_DEMO_VERSION}", quant=None, dtype="float32")
+        if decoding is not None: kw.update(max_new_tokens=decoding.max_new_tokens, seed=decoding.seed)
+        if out is not None: kw["log"] = Path(out)/"servers"/f"{re.sub(r'[^A-Za-z0-9._-]+', '_', mc.name)}.log"
+        return serve_vllm(model, **{**kw, **mc.options})
+    if mc.backend != "hf": raise ValueError(f"model {mc.name!r}: unknown backend {mc.backend!r}; use 'hf', 'openai' or 'vllm'")
     from vlmfaith.models import load_vlm
     if mc.name == "tiny":
         from vlmfaith.demo import tiny_demo_model, TINY_DEMO_VERSION
         return load_vlm(str(tiny_demo_model()), quant=None, dtype="float32", key_id=f"vlmfaith-tiny-{TINY_DEMO_VERSION}", **mc.options)
     return load_vlm(mc.name, quant=mc.quant, dtype=mc.dtype, min_pixels=mc.min_pixels, max_pixels=mc.max_pixels,
                     revision=mc.revision, **mc.options)
+
+@contextmanager
+def _backends_of(given:dict|None, spec):
+    "`get(mc)`: the given backend of a model, else one made here; a made one is closed (if it can be) before the next is made, and at the end."
+    made = []
+    def close():
+        while made: getattr(made.pop(), "close", lambda: None)()
+    def get(mc):
+        close()
+        if (b := (given or {}).get(mc.name)) is not None: return b
+        made.append(make_backend(mc, decoding=spec.decoding, out=spec.out)); return made[-1]
+    try: yield get
+    finally: close()
 
 # %% ../nbs/run.ipynb #106b12f7
 class RunStopped(Exception): "Raised when a run stops before its end (Ctrl-C, or a systematic backend failure)."
@@ -293,9 +321,9 @@ def run(spec:ExperimentSpec|None=None, *, shard=None, progress:bool=True, backen
     write_provenance(store, run_id, prov)
     summary = {}
     try:
-        with _StopFlag() as stop:
+        with _StopFlag() as stop, _backends_of(backends, spec) as backend_for:
             for mc in spec.models:
-                backend = (backends or {}).get(mc.name) or make_backend(mc)
+                backend = backend_for(mc)                         # made here: closed when the model is done
                 prov["models"][mc.name] = dict(model_key=backend.model_key, config=asdict(mc),
                                                info=getattr(backend, "info", None))
                 prov["env"] = environment_info()                      # now with the GPU, if the backend found one
