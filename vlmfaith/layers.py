@@ -77,7 +77,7 @@ def private_imports(
            [(m, f"{d}.{n}") for m, deps in graph.items() for d, names in deps.items() for n in names if n.startswith("_")]
 
 # %% ../nbs/architecture.ipynb #c0b377a2
-BACKENDS = ("models", "api")    # the model backends: they import nothing of what comes after them
+BACKENDS = ("models", "api", "serve")    # the model backends: they import nothing of what comes after them
 ABOVE_BACKENDS = ("judge", "report", "run", "metrics", "cli", "benchmarks", "synthetic", "plots", "explore", "rl",
                   "demo", "organisms", "validation")   # the modules a backend must not import
 TEST_SUPPORT = ("testing",)     # test support: fixtures, scripted servers, stand-ins; no domain module imports it

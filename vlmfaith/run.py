@@ -24,7 +24,7 @@ __all__ = ['DEFAULT_CONDITIONS', 'DEFAULT_OUT', 'ModelConfig', 'BenchmarkConfig'
 class ModelConfig:
     "One model to run: a registry name, hub id or local folder, and how to load it."
     name: str = "tiny"               # "tiny" = the tiny random-weight smoke-test model, built on the fly
-    backend: str = "hf"              # "hf" (transformers, in this process) or "openai" (an OpenAI-compatible server)
+    backend: str = "hf"              # "hf" (transformers, in this process), "openai" (an OpenAI-compatible server) or "vllm" (a managed vLLM server)
     quant: str|None = "4bit"         # hf: "4bit", "8bit" or None
     dtype: str = "bfloat16"          # hf: dtype of the unquantized modules
     min_pixels: int|None = None      # hf: image pixel budget (None: the registry's default)
