@@ -19,7 +19,8 @@ from .metrics import outcome_table, adoption
 from .stats import compare, wilson_ci, bootstrap_ci
 
 # %% auto #0
-__all__ = ['STYLES', 'Behaviour', 'outcome_kind', 'hash_uniform', 'hash_normal', 'Truth', 'SimulatedVLM', 'write_response']
+__all__ = ['STYLES', 'RECOVERED', 'Behaviour', 'outcome_kind', 'hash_uniform', 'hash_normal', 'Truth', 'SimulatedVLM',
+           'write_response', 'run_simulated', 'planted_table', 'condition_metrics', 'recovery', 'style_invariance']
 
 # %% ../nbs/validation.ipynb #35ad2936
 STYLES = ("tagged", "untagged", "natural", "truncated", "unclosed")
@@ -203,3 +204,102 @@ def option_probs(self:SimulatedVLM, prompts_or_generations, *, batch_size:int=8)
                           for L in p.letters]) / b.temperature
         e = np.exp(logit - logit.max()); rows.append(e / e.sum()); letters.append(p.letters)
     return LetterProbs.from_rows(letters, rows, np.ones(len(rows)))
+
+# %% ../nbs/validation.ipynb #17937034
+def run_simulated(
+    sim:SimulatedVLM,             # the simulated model
+    conditions:list,              # conditions to run, e.g. ["base", "wrong_think"]
+    out=None,                     # the results folder (None: a fresh temporary folder)
+    *,
+    n_items:int=100,              # synthetic items
+    samples:int=1,                # generations per prompt
+    strict:bool=False,            # the report's parsing mode
+)->pd.DataFrame:                  # the outcome table `report` wrote (OUT/report/outcomes.parquet)
+    "Run a simulated model through `run` and `report` on the synthetic benchmark; its outcome table."
+    from vlmfaith.run import run, ExperimentSpec, ModelConfig, BenchmarkConfig, DecodingConfig
+    from vlmfaith.report import report
+    out = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="vlmfaith-validation-"))
+    spec = ExperimentSpec(models=[ModelConfig(sim.name, quant=None)], benchmarks=[BenchmarkConfig("synthetic", limit=n_items)],
+                          conditions=list(conditions), out=str(out),
+                          decoding=DecodingConfig(max_new_tokens=256, samples=samples, temperature=0.0 if samples == 1 else 1.0))
+    run(spec, backends={sim.name: sim}, progress=False)
+    report(out, strict=strict, judge=False, figures=False, progress=False)
+    return pd.read_parquet(out/"report"/"outcomes.parquet")
+
+# %% ../nbs/validation.ipynb #b53c17c1
+def planted_table(
+    outcomes:pd.DataFrame,        # an outcome table of a simulated model's generations
+    sim:SimulatedVLM,             # the model that wrote them (its `truth`)
+)->pd.DataFrame:                  # the same rows with the planted letter, correctness, think letter and consistency
+    "The outcome table with what the simulated model planted in place of what was read."
+    t = [sim.truth[(k, int(s))] for k, s in zip(outcomes.prompt_key, outcomes["sample"])]
+    df = outcomes.copy()
+    df["letter"] = [x.letter for x in t]; df["think_letter"] = [x.think_letter for x in t]
+    df["correct"] = (df.letter == df.answer).astype(bool)
+    df["consistent_rule"] = pd.array([x.consistent for x in t], dtype="boolean")
+    df["abstained"] = np.array([x.kind == "abstained" for x in t], bool)
+    df["status"] = "ok"
+    return df
+
+# %% ../nbs/validation.ipynb #031c67b2
+RECOVERED = ("accuracy", "diff", "diff_low", "diff_high", "adoption", "consistency", "undetermined")
+
+def condition_metrics(
+    outcomes:pd.DataFrame,        # an outcome table (read or planted)
+    baseline:str="base",
+)->pd.DataFrame:                  # per condition: RECOVERED columns, from `stats.compare` and `metrics.adoption`
+    "Accuracy, paired difference (with CI), adoption and consistency per condition, by vlmfaith's own functions."
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cmp = compare(outcomes, baseline, metric="correct")[["condition", "accuracy", "diff", "diff_low", "diff_high", "p_mcnemar", "p_adj"]]
+    ad = adoption(outcomes)[["condition", "adoption"]]
+    c = outcomes.groupby("condition", sort=False).consistent_rule
+    cons = pd.DataFrame({"consistency": c.apply(lambda s: s.dropna().astype(float).mean() if s.notna().any() else np.nan),
+                         "undetermined": c.apply(lambda s: s.isna().mean())}).reset_index()
+    return cmp.merge(ad, on="condition").merge(cons, on="condition")
+
+# %% ../nbs/validation.ipynb #2eec0f85
+def recovery(
+    outcomes:pd.DataFrame,        # the outcome table of a simulated model's run
+    sim:SimulatedVLM,             # the model (its `truth`)
+    baseline:str="base",
+)->pd.DataFrame:                  # per condition: `<metric>_read` and `<metric>_planted` for each of RECOVERED
+    "What the pipeline read beside what the simulated model planted, per condition."
+    read, planted = condition_metrics(outcomes, baseline), condition_metrics(planted_table(outcomes, sim), baseline)
+    cols = list(RECOVERED)
+    r = read[["condition"] + cols].merge(planted[["condition"] + cols], on="condition", suffixes=("_read", "_planted"))
+    return r[["condition"] + [f"{c}_{s}" for c in cols for s in ("read", "planted")]]
+
+# %% ../nbs/validation.ipynb #a999eadf
+def style_invariance(
+    behaviours:dict,              # condition -> Behaviour (their `style` is replaced)
+    styles:dict,                  # condition -> style (or {style: weight}) of the styled run; others write `reference`
+    conditions:list|None=None,    # conditions to run (default: the keys of `behaviours`)
+    *,
+    reference:str="tagged",       # the style of the reference run, in every condition
+    default:Behaviour|None=None,  # the behaviour of conditions not in `behaviours`
+    n_items:int=200,
+    seed:int=0,
+    baseline:str="base",
+)->pd.DataFrame:                  # per condition: planted and read differences, the fake effects, undetermined shares
+    "Fake effects made by the reading: the same planted model in one style everywhere vs a style per condition."
+    conditions = list(conditions or behaviours)
+    default = default or Behaviour()
+    def model(style_of):
+        bs = {c: Behaviour(**{**asdict(behaviours.get(c, default)), "style": style_of(c)}) for c in conditions}
+        return SimulatedVLM(bs, default, seed=seed, name="simulated")
+    ref, sty = model(lambda c: reference), model(lambda c: styles.get(c, reference))
+    o_ref, o_sty = run_simulated(ref, conditions, n_items=n_items), run_simulated(sty, conditions, n_items=n_items)
+    m_pl, m_ref, m_sty = condition_metrics(planted_table(o_ref, ref), baseline), condition_metrics(o_ref, baseline), condition_metrics(o_sty, baseline)
+    t = pd.DataFrame({"condition": m_pl.condition,
+                      "style": [styles.get(c, reference) if isinstance(styles.get(c, reference), str) else
+                                "+".join(f"{k}:{v:g}" for k, v in styles[c].items()) for c in m_pl.condition]})
+    for name, m in (("planted", m_pl), ("reference", m_ref), ("styled", m_sty)):
+        m = m.set_index("condition").loc[t.condition]
+        t[f"acc_{name}"], t[f"diff_{name}"] = m.accuracy.to_numpy(), m["diff"].to_numpy()
+        t[f"cons_{name}"], t[f"undet_{name}"] = m.consistency.to_numpy(), m.undetermined.to_numpy()
+        if name == "styled": t["p_adj_styled"] = m.p_adj.to_numpy()
+    t["fake_diff"] = t.diff_styled - t.diff_reference
+    t["fake_cons"] = t.cons_styled - t.cons_reference
+    return t[["condition", "style", "acc_planted", "acc_reference", "acc_styled", "diff_planted", "diff_reference", "diff_styled",
+              "fake_diff", "p_adj_styled", "cons_planted", "cons_reference", "cons_styled", "fake_cons", "undet_reference", "undet_styled"]]
