@@ -19,8 +19,9 @@ from .metrics import outcome_table, adoption
 from .stats import compare, wilson_ci, bootstrap_ci
 
 # %% auto #0
-__all__ = ['STYLES', 'RECOVERED', 'Behaviour', 'outcome_kind', 'hash_uniform', 'hash_normal', 'Truth', 'SimulatedVLM',
-           'write_response', 'run_simulated', 'planted_table', 'condition_metrics', 'recovery', 'style_invariance']
+__all__ = ['STYLES', 'RECOVERED', 'COVERAGE_BAND', 'Behaviour', 'outcome_kind', 'hash_uniform', 'hash_normal', 'Truth',
+           'SimulatedVLM', 'write_response', 'run_simulated', 'planted_table', 'condition_metrics', 'recovery',
+           'style_invariance', 'simulate_outcomes', 'coverage', 'family_wise_error', 'plot_coverage']
 
 # %% ../nbs/validation.ipynb #35ad2936
 STYLES = ("tagged", "untagged", "natural", "truncated", "unclosed")
@@ -95,14 +96,17 @@ class SimulatedVLM:
                  *,
                  seed:int=0,                      # seeds every decision
                  item_effect:float=0.3,           # share of the latent variance shared by one item across conditions
-                 image_effect:float=0.0,          # share shared by the items of one image
+                 image_effect:float=0.0,          # share shared by the items of one image, in every condition
+                 image_condition_effect:float=0.0,  # share shared by the items of one image within one condition
                  name:str="simulated"):
-        if not (0 <= item_effect and 0 <= image_effect and item_effect + image_effect < 1):
-            raise ValueError(f"item_effect and image_effect must be >= 0 with a sum below 1, got {item_effect}, {image_effect}")
+        effects = (item_effect, image_effect, image_condition_effect)
+        if min(effects) < 0 or sum(effects) >= 1:
+            raise ValueError(f"item_effect, image_effect and image_condition_effect must be >= 0 with a sum below 1, got {effects}")
+        self.image_condition_effect = image_condition_effect
         self.behaviours, self.default = dict(behaviours or {}), default or Behaviour()
         self.seed, self.item_effect, self.image_effect, self.name = seed, item_effect, image_effect, name
         self.truth, self.calls = {}, []
-        spec = repr((sorted((k, asdict(v)) for k, v in self.behaviours.items()), asdict(self.default), seed, item_effect, image_effect))
+        spec = repr((sorted((k, asdict(v)) for k, v in self.behaviours.items()), asdict(self.default), seed, effects))
         self._key = f"simulated/{name}@{hashlib.blake2b(spec.encode(), digest_size=6).hexdigest()}"
 
     @property
@@ -124,8 +128,9 @@ def latent(self:SimulatedVLM, p, sample:int, stream:str)->float:
     "The uniform number of one (prompt, sample) and stream: image, item and own normal effects mixed, through the normal CDF."
     img = (p.meta or {}).get("image_id") or p.item_id
     z = (np.sqrt(self.image_effect) * hash_normal(self.seed, "image", p.source, img, stream)
+         + np.sqrt(self.image_condition_effect) * hash_normal(self.seed, "image", p.source, img, p.label, stream)
          + np.sqrt(self.item_effect) * hash_normal(self.seed, "item", p.source, p.item_id, stream)
-         + np.sqrt(1 - self.image_effect - self.item_effect) * hash_normal(self.seed, p.key, sample, stream))
+         + np.sqrt(1 - self.image_effect - self.image_condition_effect - self.item_effect) * hash_normal(self.seed, p.key, sample, stream))
     return float(special.ndtr(z))
 
 # %% ../nbs/validation.ipynb #b9e53ec1
@@ -163,7 +168,7 @@ def write_response(
     L, a, T = t.letter, opt[t.letter], t.think_letter
     reason = "Let me look at the image again and check each option." if opened else "Let me look at the image and check each option."
     concl = "" if T is None else f" So the answer is ({T})."
-    if t.style == "truncated": return ("" if opened else "<think>") + " " + reason + " Counting region by region, the first", "length"
+    if t.style == "truncated": return ("" if opened or closed else "<think>") + " " + reason + " Counting region by region, the first", "length"
     if closed: body = ""
     elif t.style == "natural":
         k = int(variant * len(_NATURAL_THINK))
@@ -174,7 +179,7 @@ def write_response(
     if t.style == "natural":
         k = int(variant * len(_NATURAL_ANSWER))
         return ("" if opened or closed else "<think>") + body + ("" if closed else "\n</think>\n\n") + _NATURAL_ANSWER[k].format(L=L, a=a), "stop"
-    if t.style == "untagged": return body.strip() + f"\n\nAnswer: ({L}) {a}", "stop"
+    if t.style == "untagged": return (body if opened else body.strip()) + f"\n\nAnswer: ({L}) {a}", "stop"
     return ("" if opened or closed else "<think>") + body + f"\nThe answer is ({L}) {a}.", "stop"      # unclosed
 
 # %% ../nbs/validation.ipynb #90b622aa
@@ -303,3 +308,147 @@ def style_invariance(
     t["fake_cons"] = t.cons_styled - t.cons_reference
     return t[["condition", "style", "acc_planted", "acc_reference", "acc_styled", "diff_planted", "diff_reference", "diff_styled",
               "fake_diff", "p_adj_styled", "cons_planted", "cons_reference", "cons_styled", "fake_cons", "undet_reference", "undet_styled"]]
+
+# %% ../nbs/validation.ipynb #3a52d907
+def simulate_outcomes(
+    behaviours:dict,              # condition -> Behaviour
+    n_items:int=100,              # items per experiment
+    *,
+    items_per_image:int=1,        # items sharing one image (clusters); 1: every item its own image
+    image_effect:float=0.0,       # share of the latent variance shared by the items of one image, in every condition
+    image_condition_effect:float=0.0,  # share shared by the items of one image within one condition
+    item_effect:float=0.3,        # share shared by one item across conditions
+    n_options:int=4,              # options per item (the answer is A, a misleading letter B)
+    asserts=None,                 # conditions that assert a misleading letter (default: names starting with "wrong_")
+    seed:int=0,
+)->pd.DataFrame:                  # an outcome table with the columns `stats.compare` and `metrics.adoption` read
+    "An outcome table drawn from planted behaviour, without text: for coverage simulations."
+    rng = np.random.default_rng(seed)
+    conds = list(behaviours)
+    asserts = {c for c in conds if c.startswith("wrong_")} if asserts is None else set(asserts)
+    img = np.arange(n_items) // items_per_image; n_img = img.max() + 1
+    rest = np.sqrt(1 - item_effect - image_effect - image_condition_effect)
+    def latent():
+        zi, zm = rng.standard_normal((n_items,)), rng.standard_normal((n_img,))
+        return lambda: special.ndtr(np.sqrt(image_effect) * zm[img] + np.sqrt(image_condition_effect) * rng.standard_normal(n_img)[img]
+                                    + np.sqrt(item_effect) * zi + rest * rng.standard_normal(n_items))
+    u_out, u_con = latent(), latent()
+    frames = []
+    for c in conds:
+        b = behaviours[c]; mis = c in asserts
+        kind = outcome_kind(u_out(), b, mis, c.endswith("+abstain"))
+        other = np.array(list(LETTERS[2 if mis else 1:n_options]))[rng.integers(0, n_options - (2 if mis else 1), n_items)]
+        letter = np.select([kind == "correct", kind == "adopted", kind == "abstained"], ["A", "B", LETTERS[n_options]], other)
+        frames.append(pd.DataFrame(dict(model="simulated", benchmark="simulated", item_id=[f"i{i}" for i in range(n_items)],
+                                        image_id=[f"img{i}" for i in img], condition=c, sample=0, answer="A",
+                                        misleading="B" if mis else None, letter=letter, correct=kind == "correct",
+                                        consistent_rule=pd.array(u_con() < b.consistency, dtype="boolean"),
+                                        abstained=kind == "abstained", n_options=n_options + c.endswith("+abstain"))))
+    return pd.concat(frames, ignore_index=True)
+
+# %% ../nbs/validation.ipynb #74aed703
+COVERAGE_BAND = (0.935, 0.965)
+
+def _cover(rows, quantity, method, cond, truth, lo, hi):
+    rows.append(dict(quantity=quantity, method=method, condition=cond, truth=truth, covered=bool(lo <= truth <= hi), width=hi - lo))
+
+def coverage(
+    behaviours:dict,              # condition -> Behaviour (the planted population values)
+    n_experiments:int=200,        # simulated experiments
+    *,
+    n_items:int=100,              # items per experiment
+    items_per_image:int=1,        # items sharing an image
+    image_effect:float=0.0,       # their shared random effect, in every condition
+    image_condition_effect:float=0.0,  # their shared random effect within one condition
+    baseline:str="base",
+    n_resamples:int=2000,         # bootstrap resamples per interval
+    level:float=0.95,
+    seed:int=0,
+)->pd.DataFrame:                  # per quantity x method: coverage, its Monte Carlo SE, mean width, in the band or not
+    "Coverage of vlmfaith's intervals of the paired drop, adoption and consistency over simulated experiments."
+    rows = []
+    for e in range(n_experiments):
+        df = simulate_outcomes(behaviours, n_items, items_per_image=items_per_image, image_effect=image_effect,
+                               image_condition_effect=image_condition_effect, seed=seed * 100_003 + e)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for cl, method in ((None, "compare: tango"), ("image_id", "compare: cluster bootstrap")):
+                cmp = compare(df, baseline, cluster=cl, n_resamples=n_resamples, seed=e, level=level).set_index("condition")
+                for c in behaviours:
+                    if c == baseline: continue
+                    truth = behaviours[c].accuracy - behaviours[baseline].accuracy
+                    _cover(rows, "paired drop", method, c, truth, cmp.loc[c, "diff_low"], cmp.loc[c, "diff_high"])
+        for c, g in df.groupby("condition", sort=False):
+            b = behaviours[c]
+            for q, x, truth in (("adoption", (g.letter == g.misleading).to_numpy(float) if g.misleading.notna().all() else None, b.adopt),
+                                ("consistency", g.consistent_rule.dropna().to_numpy(float), b.consistency)):
+                if x is None or not len(x): continue
+                w = wilson_ci(int(x.sum()), len(x), level)
+                _cover(rows, q, "wilson", c, truth, w.low, w.high)
+                cl = g.image_id.to_numpy()[g.consistent_rule.notna().to_numpy()] if q == "consistency" else g.image_id.to_numpy()
+                bs = bootstrap_ci(x, statistic="mean", cluster=cl, method="bca", n_resamples=n_resamples, seed=e, level=level)
+                _cover(rows, q, "cluster bootstrap", c, truth, bs.low, bs.high)
+    r = pd.DataFrame(rows)
+    t = r.groupby(["quantity", "method"], sort=False).agg(n=("covered", "size"), coverage=("covered", "mean"),
+                                                           mean_width=("width", "mean")).reset_index()
+    worst = r.groupby(["quantity", "method", "condition"], sort=False).covered.mean().groupby(level=[0, 1], sort=False).min()
+    t["worst_condition"] = worst.to_numpy()
+    t["mc_se"] = np.sqrt(t.coverage * (1 - t.coverage) / t.n)
+    t["in_band"] = t.coverage.between(*COVERAGE_BAND)
+    return t
+
+# %% ../nbs/validation.ipynb #d817213c
+def family_wise_error(
+    behaviour:Behaviour,          # the one behaviour of every condition: no effect anywhere
+    conditions:list,              # the conditions (the first is the baseline)
+    n_experiments:int=200,
+    *,
+    n_items:int=100,
+    items_per_image:int=1,
+    image_effect:float=0.0,
+    image_condition_effect:float=0.0,
+    adjust:str="holm",            # the adjustment `compare` applies over the family
+    alpha:float=0.05,
+    seed:int=0,
+)->dict:                          # family-wise error rate (any adjusted p <= alpha), its Monte Carlo SE, per-test rate
+    "How often a model with no effect gets at least one significant drop from `compare`'s adjusted McNemar p-values."
+    any_rej, rej = [], []
+    for e in range(n_experiments):
+        df = simulate_outcomes({c: behaviour for c in conditions}, n_items, items_per_image=items_per_image,
+                               image_effect=image_effect, image_condition_effect=image_condition_effect, seed=seed * 100_003 + e)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p = compare(df, conditions[0], adjust=adjust).p_adj.dropna().to_numpy()
+        any_rej.append(bool((p <= alpha).any())); rej.extend(p <= alpha)
+    f = float(np.mean(any_rej))
+    return dict(n_experiments=n_experiments, n_tests=len(conditions) - 1, fwer=f, mc_se=float(np.sqrt(f * (1 - f) / n_experiments)),
+                per_test=float(np.mean(rej)), adjust=adjust)
+
+# %% ../nbs/validation.ipynb #df6e1e2e
+def plot_coverage(
+    cov:pd.DataFrame,             # `coverage` rows with a `setting` column
+    band:tuple=COVERAGE_BAND,     # the target band, shaded
+    title:str|None=None,
+):                                # a matplotlib Figure
+    "Coverage per method and quantity, one panel per setting, with 95% Monte Carlo bars and the target band."
+    from matplotlib.figure import Figure
+    settings = list(dict.fromkeys(cov.setting))
+    labels = list(dict.fromkeys(cov.quantity + ": " + cov.method))
+    fig = Figure(figsize=(4.2 * len(settings), 0.42 * len(labels) + 1.3))
+    axes = fig.subplots(1, len(settings), sharey=True, squeeze=False)[0]
+    lo_x = min(0.8, float((cov.coverage - 2 * cov.mc_se).min()) - 0.01)
+    for ax, s in zip(axes, settings):
+        d = cov[cov.setting == s].assign(label=lambda x: x.quantity + ": " + x.method).set_index("label").reindex(labels)
+        y = np.arange(len(labels))
+        ax.axvspan(*band, color="#c8e6c9", zorder=0, label=f"{band[0]:.1%}-{band[1]:.1%}")
+        ax.axvline(0.95, color="#2e7d32", lw=0.8, zorder=1)
+        ok = d.coverage.between(*band).to_numpy()
+        ax.errorbar(d.coverage, y, xerr=1.96 * d.mc_se, fmt="none", ecolor="#607d8b", lw=1, zorder=2)
+        ax.scatter(d.coverage, y, c=np.where(ok, "#1565c0", "#c62828"), zorder=3, s=28)
+        ax.set_yticks(y, labels, fontsize=8); ax.invert_yaxis(); ax.set_xlim(lo_x, 1.0)
+        ax.set_title(s, fontsize=9)
+        ax.set_xlabel("coverage of the planted population value", fontsize=8); ax.tick_params(axis="x", labelsize=8)
+    axes[0].legend(loc="lower left", fontsize=7, frameon=False)
+    fig.suptitle(title or "95% intervals: coverage over simulated experiments (red: outside the band)", fontsize=10)
+    fig.tight_layout()
+    return fig
