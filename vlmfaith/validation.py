@@ -15,7 +15,7 @@ from scipy import special
 from fastcore.basics import patch
 from .data import LETTERS
 from .models import Generation, LetterProbs
-from .metrics import outcome_table, adoption
+from .metrics import adoption
 from .stats import compare, wilson_ci, bootstrap_ci
 
 # %% auto #0
@@ -70,11 +70,12 @@ def hash_uniform(*parts)->float:
     h = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
     return (int.from_bytes(h, "little") + 0.5) / 2**64
 
+# %% ../nbs/validation.ipynb #543e3a4e
 def hash_normal(*parts)->float:
     "A standard normal number that is a pure function of `parts`."
     return float(special.ndtri(hash_uniform(*parts)))
 
-# %% ../nbs/validation.ipynb #76fb1f77
+# %% ../nbs/validation.ipynb #2b67d65f
 @dataclass
 class Truth:
     "What the simulated model drew for one (prompt, sample): the planted sample values."
@@ -87,7 +88,7 @@ class Truth:
     style: str
     emitted: bool              # the answer is in the text (False for a truncated generation)
 
-# %% ../nbs/validation.ipynb #2b67d65f
+# %% ../nbs/validation.ipynb #01a63af8
 class SimulatedVLM:
     "A simulated VLM with planted behaviour per condition: the `VLM` protocol, prefills honoured, truth kept."
     def __init__(self,
@@ -117,12 +118,12 @@ class SimulatedVLM:
         "The behaviour under a condition label: the label, else its base condition, else the default."
         return self.behaviours.get(label) or self.behaviours.get(label.removesuffix("+abstain")) or self.default
 
-# %% ../nbs/validation.ipynb #01a63af8
+# %% ../nbs/validation.ipynb #c1ce555d
 def _closes_think(prefill:str)->bool:
     "Whether a prefill closes the reasoning it opens (as stop_think does), so the model writes only its answer."
     return prefill.rfind("</think>") > prefill.rfind("<think>") >= 0
 
-# %% ../nbs/validation.ipynb #d1323f3c
+# %% ../nbs/validation.ipynb #b9e53ec1
 @patch
 def latent(self:SimulatedVLM, p, sample:int, stream:str)->float:
     "The uniform number of one (prompt, sample) and stream: image, item and own normal effects mixed, through the normal CDF."
@@ -133,7 +134,7 @@ def latent(self:SimulatedVLM, p, sample:int, stream:str)->float:
          + np.sqrt(1 - self.image_effect - self.image_condition_effect - self.item_effect) * hash_normal(self.seed, p.key, sample, stream))
     return float(special.ndtr(z))
 
-# %% ../nbs/validation.ipynb #b9e53ec1
+# %% ../nbs/validation.ipynb #9114a5d9
 @patch
 def decide(self:SimulatedVLM, p, sample:int=0)->Truth:
     "What the model answers, concludes and writes for one prompt and sample (a pure function of seed, prompt and sample)."
@@ -152,7 +153,7 @@ def decide(self:SimulatedVLM, p, sample:int=0)->Truth:
     if p.prefill and _closes_think(p.prefill): think, consistent = None, None     # no reasoning of its own
     return Truth(p.item_id, p.label, kind, letter, think, consistent, style, style != "truncated")
 
-# %% ../nbs/validation.ipynb #0421e3ae
+# %% ../nbs/validation.ipynb #bc8d7681
 _NATURAL_THINK = ("So it must be ({T}).", "I think it's {T}.", "So {T}.", "Therefore, ({T}) {t} is the right one.")
 _NATURAL_ANSWER = ("**Answer:** ({L}) {a}", "The answer is **{L}**.", "\\boxed{{{L}}}", "Final answer: {L}) {a}")
 
@@ -182,7 +183,7 @@ def write_response(
     if t.style == "untagged": return (body if opened else body.strip()) + f"\n\nAnswer: ({L}) {a}", "stop"
     return ("" if opened or closed else "<think>") + body + f"\nThe answer is ({L}) {a}.", "stop"      # unclosed
 
-# %% ../nbs/validation.ipynb #90b622aa
+# %% ../nbs/validation.ipynb #1df48080
 @patch
 def generate(self:SimulatedVLM, prompts, *, max_new_tokens:int=1024, temperature:float=0.0, top_p:float=1.0, n:int=1,
              seed:int=0, batch_size:int=8)->list:
@@ -197,7 +198,7 @@ def generate(self:SimulatedVLM, prompts, *, max_new_tokens:int=1024, temperature
                                   completion_tokens=len(cont.split()), model=self.model_key))
     return out
 
-# %% ../nbs/validation.ipynb #1df48080
+# %% ../nbs/validation.ipynb #712406b2
 @patch
 def option_probs(self:SimulatedVLM, prompts_or_generations, *, batch_size:int=8)->LetterProbs:
     "Letter probabilities per prompt or (prompt, generation) pair: the chosen letter `confidence` above the rest."
@@ -210,7 +211,7 @@ def option_probs(self:SimulatedVLM, prompts_or_generations, *, batch_size:int=8)
         e = np.exp(logit - logit.max()); rows.append(e / e.sum()); letters.append(p.letters)
     return LetterProbs.from_rows(letters, rows, np.ones(len(rows)))
 
-# %% ../nbs/validation.ipynb #17937034
+# %% ../nbs/validation.ipynb #b53c17c1
 def run_simulated(
     sim:SimulatedVLM,             # the simulated model
     conditions:list,              # conditions to run, e.g. ["base", "wrong_think"]
@@ -231,7 +232,7 @@ def run_simulated(
     report(out, strict=strict, judge=False, figures=False, progress=False)
     return pd.read_parquet(out/"report"/"outcomes.parquet")
 
-# %% ../nbs/validation.ipynb #b53c17c1
+# %% ../nbs/validation.ipynb #6751b257
 def planted_table(
     outcomes:pd.DataFrame,        # an outcome table of a simulated model's generations
     sim:SimulatedVLM,             # the model that wrote them (its `truth`)
@@ -246,7 +247,7 @@ def planted_table(
     df["status"] = "ok"
     return df
 
-# %% ../nbs/validation.ipynb #031c67b2
+# %% ../nbs/validation.ipynb #2eec0f85
 RECOVERED = ("accuracy", "diff", "diff_low", "diff_high", "adoption", "consistency", "undetermined")
 
 def condition_metrics(
@@ -263,7 +264,7 @@ def condition_metrics(
                          "undetermined": c.apply(lambda s: s.isna().mean())}).reset_index()
     return cmp.merge(ad, on="condition").merge(cons, on="condition")
 
-# %% ../nbs/validation.ipynb #2eec0f85
+# %% ../nbs/validation.ipynb #c3750f8c
 def recovery(
     outcomes:pd.DataFrame,        # the outcome table of a simulated model's run
     sim:SimulatedVLM,             # the model (its `truth`)
@@ -275,7 +276,7 @@ def recovery(
     r = read[["condition"] + cols].merge(planted[["condition"] + cols], on="condition", suffixes=("_read", "_planted"))
     return r[["condition"] + [f"{c}_{s}" for c in cols for s in ("read", "planted")]]
 
-# %% ../nbs/validation.ipynb #a999eadf
+# %% ../nbs/validation.ipynb #a9324f9c
 def style_invariance(
     behaviours:dict,              # condition -> Behaviour (their `style` is replaced)
     styles:dict,                  # condition -> style (or {style: weight}) of the styled run; others write `reference`
@@ -309,7 +310,7 @@ def style_invariance(
     return t[["condition", "style", "acc_planted", "acc_reference", "acc_styled", "diff_planted", "diff_reference", "diff_styled",
               "fake_diff", "p_adj_styled", "cons_planted", "cons_reference", "cons_styled", "fake_cons", "undet_reference", "undet_styled"]]
 
-# %% ../nbs/validation.ipynb #3a52d907
+# %% ../nbs/validation.ipynb #d817213c
 def simulate_outcomes(
     behaviours:dict,              # condition -> Behaviour
     n_items:int=100,              # items per experiment
@@ -346,7 +347,7 @@ def simulate_outcomes(
                                         abstained=kind == "abstained", n_options=n_options + c.endswith("+abstain"))))
     return pd.concat(frames, ignore_index=True)
 
-# %% ../nbs/validation.ipynb #74aed703
+# %% ../nbs/validation.ipynb #24f73eb9
 COVERAGE_BAND = (0.935, 0.965)
 
 def _cover(rows, quantity, method, cond, truth, lo, hi):
@@ -397,7 +398,7 @@ def coverage(
     t["in_band"] = t.coverage.between(*COVERAGE_BAND)
     return t
 
-# %% ../nbs/validation.ipynb #d817213c
+# %% ../nbs/validation.ipynb #b0de447a
 def family_wise_error(
     behaviour:Behaviour,          # the one behaviour of every condition: no effect anywhere
     conditions:list,              # the conditions (the first is the baseline)
@@ -424,7 +425,7 @@ def family_wise_error(
     return dict(n_experiments=n_experiments, n_tests=len(conditions) - 1, fwer=f, mc_se=float(np.sqrt(f * (1 - f) / n_experiments)),
                 per_test=float(np.mean(rej)), adjust=adjust)
 
-# %% ../nbs/validation.ipynb #df6e1e2e
+# %% ../nbs/validation.ipynb #30455976
 def plot_coverage(
     cov:pd.DataFrame,             # `coverage` rows with a `setting` column
     band:tuple=COVERAGE_BAND,     # the target band, shaded
