@@ -83,10 +83,10 @@ class Truth:
     condition: str             # the outcome table's label, e.g. "wrong_think+abstain"
     kind: str                  # "correct", "adopted", "abstained" or "other"
     letter: str                # the option it answers (also when the style cuts the answer off)
-    think_letter: str|None     # the option its own reasoning concludes; None when it writes none (closed prefill, cut)
-    consistent: bool|None      # think_letter == letter; None when it writes no reasoning of its own
-    style: str
-    emitted: bool              # the answer is in the text (False for a truncated generation)
+    think_letter: str|None     # the option its own reasoning concludes; None after a closed prefill (no reasoning of its own)
+    consistent: bool|None      # think_letter == letter; None after a closed prefill
+    style: str                 # the style it wrote in, one of STYLES
+    emitted: bool              # the answer and conclusion are in the text (False when truncated: drawn, never written)
 
 # %% ../nbs/validation.ipynb #01a63af8
 class SimulatedVLM:
