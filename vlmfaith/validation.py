@@ -111,7 +111,9 @@ class SimulatedVLM:
         self._key = f"simulated/{name}@{hashlib.blake2b(spec.encode(), digest_size=6).hexdigest()}"
 
     @property
-    def model_key(self)->str: return self._key
+    def model_key(self)->str:
+        "The simulated model's identity in the store (its seed and planted behaviours)."
+        return self._key
     def __repr__(self): return f"SimulatedVLM({self._key}, {len(self.behaviours)} planted condition(s))"
 
     def behaviour(self, label:str)->Behaviour:
