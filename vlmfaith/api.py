@@ -314,6 +314,7 @@ def _request(self:OpenAIVLM, kw:dict, retry_5xx:bool=True)->tuple:
     import openai
     kw = {"model": self.model, **kw}
     if self.stream and "stream" not in kw: kw.update(stream=True, stream_options={"include_usage": True})
+    answered = None                                 # the last (message, status) a server answered with, if any
     for attempt in range(self.max_retries + 1):
         t0 = time.perf_counter()
         try:
@@ -325,8 +326,12 @@ def _request(self:OpenAIVLM, kw:dict, retry_5xx:bool=True)->tuple:
         except openai.APIConnectionError as e:     # includes timeouts
             status, headers, words = None, None, f"{type(e).__name__}: {e}"
         msg = self._scrub(f"HTTP {status or 'connection error'} from {self.host}: {words}")
+        if status: answered = (msg, status)
         if not retryable(status) or (status and status >= 500 and not retry_5xx) or attempt == self.max_retries:
             if attempt: msg += f" (after {attempt + 1} attempts)"
+            if status is None and answered:         # e.g. a server that closes the connection after its 500:
+                msg = f"{answered[0]} (after {attempt + 1} attempts; the last: {msg.split(' (after')[0]})"   # its words first
+                status = answered[1]
             raise APIRequestError(msg, status)
         wait = retry_delay(attempt, headers, self.retry_base, self.retry_max)
         log.info("%s; retry %d/%d in %.2f s", msg, attempt + 1, self.max_retries, wait)
