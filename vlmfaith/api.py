@@ -330,7 +330,7 @@ def _request(self:OpenAIVLM, kw:dict, retry_5xx:bool=True)->tuple:
         if not retryable(status) or (status and status >= 500 and not retry_5xx) or attempt == self.max_retries:
             if attempt: msg += f" (after {attempt + 1} attempts)"
             if status is None and answered:         # e.g. a server that closes the connection after its 500:
-                msg = f"{answered[0]} (after {attempt + 1} attempts; the last: {msg.split(' (after')[0]})"   # its words first
+                msg = f"{answered[0]} (after {attempt + 1} attempts); the last: {msg.split(' (after')[0]}"   # its words first
                 status = answered[1]
             raise APIRequestError(msg, status)
         wait = retry_delay(attempt, headers, self.retry_base, self.retry_max)
