@@ -153,6 +153,15 @@ def test_retries_5xx_and_connection_errors(caplog):
     assert "connection error" in g.error and "(after 2 attempts)" in g.error
 
 
+def test_server_answer_kept_when_the_retry_loses_the_connection(capsys):
+    """A 500, then a dropped connection on the retry (transformers serve closes the connection after its 500s): the error
+    names the server's answer first, then the last attempt's connection error."""
+    def drop(req): raise ConnectionAbortedError("dropped by the scripted server")
+    with ScriptedServer([500, drop]) as srv:
+        g = OpenAIVLM("m", base_url=srv.base_url, retry_base=0.01, max_retries=1).generate([perturb(item(0))])[0]
+    assert "'q0' (base): HTTP 500 from 127.0.0.1: scripted 500 (after 2 attempts); the last: HTTP connection error" in g.error
+    capsys.readouterr()                       # the server thread's traceback for the dropped request
+
 def test_timeout_is_retried_then_reported():
     with ScriptedServer(delay=0.6) as srv:
         g = OpenAIVLM("m", base_url=srv.base_url, timeout=0.2, max_retries=1, retry_base=0.01).generate([perturb(item(0))])[0]
