@@ -6,9 +6,8 @@ Docs: https://vlmfaith.github.io/vlmfaith/judge.html.md"""
 
 # %% ../nbs/judge.ipynb #36f7d8d2
 from __future__ import annotations
-import re, time, unicodedata
-from pathlib import Path
-from typing import Callable, Sequence
+import re, unicodedata
+from typing import Sequence
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd

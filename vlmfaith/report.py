@@ -6,9 +6,8 @@ Docs: https://vlmfaith.github.io/vlmfaith/report.html.md"""
 
 # %% ../nbs/report.ipynb #d41ba6d1
 from __future__ import annotations
-import json, time, warnings
+import time, warnings
 from pathlib import Path
-import numpy as np
 import pandas as pd
 from .store import Store
 from .judge import judge_request, CachedJudge, judge_majority

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Sequence
 from fastcore.basics import patch
-from .api import OpenAIVLM, APIRequestError
+from .api import OpenAIVLM
 from .models import resolve_model, MODELS, DEFAULT_MAX_PIXELS
 
 # %% auto #0
