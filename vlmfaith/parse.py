@@ -12,10 +12,11 @@ from itertools import islice
 from .data import LETTERS
 
 # %% auto #0
-__all__ = ['STATUSES', 'Parsed', 'parse_response', 'rule_consistent', 'parse_generation']
+__all__ = ['STATUSES', 'PARSER_VERSION', 'Parsed', 'parse_response', 'rule_consistent', 'parse_generation']
 
 # %% ../nbs/parse.ipynb #2098ada8
 STATUSES = ("ok", "no_answer", "truncated", "ambiguous")
+PARSER_VERSION = "2"   # bump whenever a reading can change: cached parsed columns are keyed by it
 
 @dataclass
 class Parsed:
@@ -28,6 +29,9 @@ class Parsed:
     finished: bool = True      # the generation ended by itself (not at the token limit)
     note: str = ""             # the rule that read `letter`, e.g. "<answer>: letter"
     think_note: str = ""       # the rule that read `think_letter`, e.g. "decisive statement"
+    format_ok: bool = False    # the response follows `<think>...</think><answer>...</answer>`, both closed
+    own_reasoning: bool = True # the model wrote reasoning of its own (False when the reasoning is all prefill, e.g. stop_think)
+    think_source: str = ""     # where `think_letter` came from: "model", "prefill" (the injected claim) or ""
 
 # %% ../nbs/parse.ipynb #4bf09f67
 _TAG = re.compile(r"[<＜◁][ \t]{0,3}(/?)[ \t]{0,3}(think(?:ing)?|answer)[ \t]{0,3}[>＞▷]", re.I)
@@ -285,6 +289,7 @@ def parse_response(
     *,
     finished:bool=True,    # False when the generation stopped at the token limit
     strict:bool=False,     # keep `letter` only when `status == "ok"` (an answer read from `<answer>`)
+    prefill:str|None=None, # the assistant prefill `text` starts with (injected, not the model's words)
 )->Parsed:
     "Read the reasoning, the chosen option and the option the reasoning concludes from a model's response."
     text = "" if text is None else str(text)
@@ -312,7 +317,12 @@ def parse_response(
     ended = sp.shape == "tagged" or (sp.shape == "untagged" and finished)
     tl, tnote = _conclusion(think, forms, letters, ended) if think.strip() else (None, "no reasoning")
     if status == "ambiguous" or (strict and status != "ok"): L = None
-    return Parsed(think, ans, L, tl, status, finished, note, tnote)
+    pre = len(prefill) if prefill and text.startswith(prefill) else 0
+    cut = [m.start() for m in _TAG.finditer(text, pre) if m.group(1) or m.group(2).lower() == "answer"]
+    own = not pre or (not any(m.group(1) and m.group(2).lower().startswith("think") for m in _TAG.finditer(prefill))
+                      and bool(re.search(r"\w", _TAG.sub(" ", text[pre:cut[0] if cut else len(text)]))))
+    fmt = sp.shape == "tagged" and bool(sp.blocks) and all(c for _, c in sp.blocks)
+    return Parsed(think, ans, L, tl, status, finished, note, tnote, fmt, own, "model" if tl else "")
 
 # %% ../nbs/parse.ipynb #19e529a6
 def rule_consistent(
@@ -336,6 +346,6 @@ def parse_generation(
     "`parse_response` for one generation of one prompt."
     options = prompt if isinstance(prompt, (list, tuple)) else _get(prompt, "options", [])
     p = parse_response(_get(gen, "text", "") or "", options, finished=(_get(gen, "finish_reason") or "stop") == "stop",
-                       strict=strict)
+                       strict=strict, prefill=_get(gen, "prefill") or _get(prompt, "prefill"))
     if _get(gen, "error"): p.note = f"generation error: {_get(gen, 'error')}; {p.note}"
     return p
