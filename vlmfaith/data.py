@@ -153,7 +153,9 @@ def validate_item(item:MCItem, benchmark:str|None=None, row:Any=None, check_imag
             if not isinstance(src, Image.Image):
                 with Image.open(io.BytesIO(bytes(src)) if isinstance(src, (bytes, bytearray, memoryview)) else src) as im:
                     im.size  # reads the header only
-        except Exception as e: fail("image", "unreadable_image", f"image cannot be read ({type(e).__name__}: {e})")
+        except Exception as e:   # PIL's message names a BytesIO object by its address: name the bytes or the file instead
+            what = f"{len(bytes(src))} bytes" if isinstance(src, (bytes, bytearray, memoryview)) else str(src)
+            fail("image", "unreadable_image", f"image cannot be read ({type(e).__name__}: not an image PIL can read: {what})")
     return item
 
 # %% ../nbs/data.ipynb #de3d1d58
