@@ -121,6 +121,8 @@ ROW_DEFECTS = dict(   # what can be wrong with a row (`ItemError.reason`), and w
     duplicate_id="skipped: the later row", bad_id="skipped", unknown_task="skipped", bad_meta="skipped",
     malformed_row="skipped: the loader could not read the row")
 
+
+# %% ../nbs/data.ipynb #3a4f0534
 def validate_item(item:MCItem, benchmark:str|None=None, row:Any=None, check_image:bool=True)->MCItem:
     "Check one item; raise `ItemError` naming `benchmark`, `row`, the field at fault and the defect, else return the item."
     bm = benchmark or item.source or None
@@ -361,6 +363,8 @@ def _read_benchmark(spec:BenchmarkSpec, split, path, limit, seed, strict:bool, k
     rep.loaded = len(items)
     return Loaded(items, rep)
 
+
+# %% ../nbs/data.ipynb #9cd04c45
 def load_benchmark(
     name:str="synthetic",    # a registered benchmark (see `BENCHMARKS`)
     *,
