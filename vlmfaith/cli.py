@@ -105,7 +105,7 @@ def _ls_check(path:str|None, benchmark:str|None=None, split:str|None=None, show:
     try: rep = check_benchmark(name, path=path, split=split)
     except KeyError as e: return no(e.args[0] if e.args else str(e))
     except (BenchmarkNotAvailable, ValueError, OSError) as e: return no(f"{path}: {e}")
-    print(f"{rep.name} ({rep.benchmark}) at {path}, split {rep.split}: {rep.rows} rows read")
+    print(f"{rep.name} ({rep.benchmark}) at {path}" + (f", split {rep.split}" if rep.split else "") + f": {rep.rows} rows read")
     print(f"  loaded    {rep.loaded:6d}")
     for act in ("repaired", "skipped"):
         print(f"  {act:9s} {getattr(rep, act):6d}" + "".join(f"\n    {k:22s} {v:6d}" for k, v in rep.counts(act).items()))
