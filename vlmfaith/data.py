@@ -354,7 +354,7 @@ def _read_benchmark(spec:BenchmarkSpec, split, path, limit, seed, strict:bool, k
             if x.id in seen: raise ItemError(f"id {x.id!r} already used by row {seen[x.id]}", spec.name, row, "id", "duplicate_id")
         except ItemError as e:
             if strict:
-                raise ItemError(f"{e.msg} ({e.reason}; strict=True stops at the first bad row, the default repairs or skips it)",
+                raise ItemError(f"{e.msg} ({e.reason}; a strict load stops at the first bad row, strict=False repairs or skips it)",
                                 spec.name, row, e.field, e.reason, e.file or rep.source) from None
             if not rep.skipped: rep._first_error = e
             rep.issues.append(RowIssue(row, iid, e.reason, "skipped", str(e.msg))); continue
