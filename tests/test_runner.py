@@ -103,14 +103,18 @@ def test_damaged_line_is_skipped_and_redone(tmp_path, backend, reference):
     with pytest.warns(UserWarning, match="damaged"): assert sorted(_facts(out)[0]) == reference
     assert (Path(str(f) + ".corrupt")).exists()
 
-def test_unreadable_image_is_a_clear_error(tmp_path):
-    "A benchmark row with an unreadable image stops the run before any model work, naming benchmark, row and field."
+def test_unreadable_image_is_skipped_or_a_clear_error(tmp_path):
+    "A benchmark row with an unreadable image is skipped and named; with `strict` it stops the run before any model work, naming file, row, field and defect."
     from vlmfaith.benchmarks import write_fixture
     fx = write_fixture("cv-bench", tmp_path/"cv", n=4, bad={2: {"image": b"not an image"}})
-    spec = ExperimentSpec(models=[ModelConfig("tiny")], benchmarks=[BenchmarkConfig("cv-bench", path=str(fx))],
+    spec = ExperimentSpec(models=[ModelConfig("tiny")], benchmarks=[BenchmarkConfig("cv-bench", path=str(fx), options={"strict": True})],
                           conditions=["base"], out=str(tmp_path/"out"))
     p = _cli(_write_spec(spec, tmp_path/"spec.yaml")); o, _ = p.communicate(timeout=120)
-    assert p.returncode == 1 and b"field 'image'" in o and b"CV-Bench" in o, o.decode()[-1500:]
+    assert p.returncode != 0 and b"row 2, field 'image'" in o and b"CV-Bench" in o and b"unreadable_image" in o, o.decode()[-1500:]
+    assert not list((tmp_path/"out").rglob("*.jsonl")), "no model work before the error"
+    spec.benchmarks[0].options, spec.out = {}, str(tmp_path/"out2")
+    p = _cli(_write_spec(spec, tmp_path/"spec2.yaml")); o, _ = p.communicate(timeout=300)
+    assert p.returncode == 0 and b"CV-Bench: 4 rows read, 3 loaded, 0 repaired, 1 skipped (unreadable_image 1)" in o, o.decode()[-1500:]
 
 class _Flaky:
     "Wraps a real backend; fails on the prompts of one item (a stand-in for a server error on one request)."

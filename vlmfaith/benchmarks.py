@@ -7,16 +7,18 @@ Docs: https://vlmfaith.github.io/vlmfaith/benchmarks.html.md"""
 # %% ../nbs/benchmarks.ipynb #b62d1f0b
 from __future__ import annotations
 import base64, hashlib, json, math, re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 from .data import (MCItem, LETTERS, ItemError, BenchmarkNotAvailable, BENCHMARKS, register_benchmark, read_rows,
                            find_data_files, hub_rows, write_parquet, split_options, answer_letter, strip_instructions,
-                           shuffle_options)
+                           shuffle_options, try_row, ROW_DEFECTS)
 from .synthetic import synthetic_item
 
 # %% auto #0
-__all__ = ['FIXTURE_FORMS', 'WHATSUP_QUESTION', 'fixture_records', 'write_fixture']
+__all__ = ['FIXTURE_FORMS', 'FIXTURE_DEFECTS', 'WHATSUP_QUESTION', 'fixture_records', 'fixture_defects', 'fixture_defect_rows',
+           'write_fixture']
 
 # %% ../nbs/benchmarks.ipynb #f579b7e5
 def _present(v)->bool:
@@ -40,7 +42,7 @@ def _b64(s, bench, row)->bytes|None:
     if isinstance(s, (bytes, bytearray)): return bytes(s)
     if not _present(s): return None
     try: return base64.b64decode(s, validate=True)
-    except Exception as e: raise ItemError(f"image is not valid base64 ({e})", bench, row, "image") from e
+    except Exception as e: raise ItemError(f"image is not valid base64 ({e})", bench, row, "image", "unreadable_image") from e
 
 def _image_bytes_of(img):
     "Raw bytes of an undecoded image cell ({'bytes', 'path'} dict or bytes), else None."
@@ -64,30 +66,32 @@ def _root(path): return Path(path).expanduser() if Path(path).expanduser().is_di
 
 # %% ../nbs/benchmarks.ipynb #a461f213
 def _vlmeval_items(rows, bench, make):
-    "Items from VLMEvalKit TSV rows, whose `image` is base64 or the `index` of another row with the same image."
+    "Items from VLMEvalKit TSV rows, whose `image` is base64 or the `index` of another row with the same image; a bad row's `ItemError` in its place."
     by_index, items, pending = {}, [], []
     for i, r in enumerate(rows):
-        cell = r.get("image", "")
+        cell, ref = r.get("image", ""), None
         if _present(cell) and len(str(cell)) <= 64:               # a reference to another row's image
-            img = by_index.get(str(cell).strip())
-            if img is None: pending.append((len(items), str(cell).strip(), i))
-        else: img = _b64(cell, bench, i)
+            ref = str(cell).strip(); img = by_index.get(ref)
+        elif isinstance(img := try_row(i, _b64, cell, bench, i), ItemError): items.append(img); continue
         if img is not None: by_index[str(r.get("index", i))] = img
-        if (it := make(r, i, img)) is not None: items.append(it)
+        if (it := try_row(i, make, r, i, img)) is None: continue
+        if ref is not None and img is None and isinstance(it, MCItem): pending.append((len(items), ref, i))
+        items.append(it)
     for k, ref, i in pending:                                     # references to rows further down
         if ref not in by_index:
-            raise ItemError(f"image is the short value {ref!r}, which VLMEvalKit reads as the index of another row, "
-                            "and no row with that index has an image", bench, i, "image")
-        items[k].image = by_index[ref]; items[k].meta.setdefault("image_id", _digest(by_index[ref]))
+            items[k] = ItemError(f"image is the short value {ref!r}, which VLMEvalKit reads as the index of another row, "
+                                 "and no row with that index has an image", bench, i, "image", "missing_image")
+        else: items[k].image = by_index[ref]; items[k].meta.setdefault("image_id", _digest(by_index[ref]))
     return items
 
 # %% ../nbs/benchmarks.ipynb #499f404b
 FIXTURE_FORMS = {}        # benchmark -> the published forms its fixture can be written in (the first is the default)
-_FIXTURE_WRITERS, _FIXTURE_CATEGORIES = {}, {}
+_FIXTURE_WRITERS, _FIXTURE_CATEGORIES, _FIXTURE_CANNOT = {}, {}, {}
 
-def _add_fixture(key, writer, forms, categories=()):
-    "Register `key`'s fixture writer, its published forms and the (category, task) pairs its rows cycle through."
+def _add_fixture(key, writer, forms, categories=(), cannot=None):
+    "Register `key`'s fixture writer, its forms, the (category, task) pairs its rows cycle through, and {form or '*': defects it cannot carry}."
     FIXTURE_FORMS[key], _FIXTURE_WRITERS[key], _FIXTURE_CATEGORIES[key] = tuple(forms), writer, list(categories)
+    _FIXTURE_CANNOT[key] = dict(cannot or {})
 
 # %% ../nbs/benchmarks.ipynb #f0fae11b
 def fixture_records(
@@ -110,6 +114,50 @@ def fixture_records(
         recs.append(dict(id=i, image=it.image, question=it.question, options=opts, answer=LETTERS[a], category=cat, task=task))
     return recs
 
+# %% ../nbs/benchmarks.ipynb #8cfb56f9
+FIXTURE_DEFECTS = ("duplicate_options", "letter_text_mismatch", "missing_image", "unreadable_image", "too_few_options",
+                   "empty_question", "no_answer", "answer_out_of_range", "duplicate_id")   # the defects a fixture can plant
+
+def fixture_defects(
+    name:str,              # a benchmark with a fixture writer
+    form:str|None=None,    # one of its published forms (default the first)
+)->tuple:
+    "The defects (of `FIXTURE_DEFECTS`) that `name`'s published `form` can carry: a form with no answer letters has no letter to get wrong."
+    key = BENCHMARKS.resolve(name); form = form or FIXTURE_FORMS[key][0]
+    no = set(_FIXTURE_CANNOT[key].get("*", ())) | set(_FIXTURE_CANNOT[key].get(form, ()))
+    return tuple(d for d in FIXTURE_DEFECTS if d not in no)
+
+# %% ../nbs/benchmarks.ipynb #23c235ef
+def fixture_defect_rows(
+    defects:Iterable,   # defect names, of `FIXTURE_DEFECTS`
+)->dict:                # {row position: defect}
+    "Where `write_fixture` plants `defects`: rows 1, 3, 5, ... (between good rows), a repeated id at row 2 (row 0's id)."
+    rows, k = {}, 1
+    for d in defects:
+        if d not in FIXTURE_DEFECTS: raise ValueError(f"unknown defect {d!r}; have {', '.join(FIXTURE_DEFECTS)}")
+        if d == "duplicate_id": rows[2] = d
+        else: rows[k] = d; k += 2
+    return dict(sorted(rows.items()))
+
+# %% ../nbs/benchmarks.ipynb #d74d82b2
+def _plant(r:dict, defect:str, recs:list)->dict:
+    "Record `r` spoiled with `defect` (the answer letter stays the true one; `answer_raw` is what the answer cell says)."
+    opts, a = list(r["options"] or []), LETTERS.index(r["answer"]) if r["options"] else None
+    w = next((k for k in range(len(opts)) if k != a), None)           # a wrong option
+    if defect == "duplicate_options":
+        if len(opts) < 4: return r | dict(options=opts + [opts[w]])
+        j = max(k for k in range(len(opts)) if k not in (a, w)); opts[j] = opts[w]
+        return r | dict(options=opts)
+    if defect == "letter_text_mismatch": return r | dict(answer_raw=f"{LETTERS[w]}. {opts[a]}")
+    if defect == "missing_image": return r | dict(image=None)
+    if defect == "unreadable_image": return r | dict(image=b"not an image" * 9)
+    if defect == "too_few_options": return r | dict(options=[opts[a]], answer="A")
+    if defect == "empty_question": return r | dict(question="")
+    if defect == "no_answer": return r | dict(answer_raw="")
+    if defect == "answer_out_of_range": return r | dict(answer=LETTERS[len(opts)])
+    if defect == "duplicate_id": return r | dict(id=recs[0]["id"])
+    raise ValueError(f"unknown defect {defect!r}")
+
 # %% ../nbs/benchmarks.ipynb #636c3526
 def write_fixture(
     name:str,                # a registered benchmark (one of the paper's eight)
@@ -118,13 +166,18 @@ def write_fixture(
     seed:int=0,              # seed of the records
     form:str|None=None,      # which published form (see `FIXTURE_FORMS`; default the first)
     bad:dict|None=None,      # {row: {field: value}} overrides that spoil rows (fields: id, question, options, answer, image)
+    defects:Iterable=(),     # defects to plant (see `FIXTURE_DEFECTS`), at the rows `fixture_defect_rows` gives
 )->Path:
     "Write a tiny dataset in benchmark `name`'s published form; return the path to pass to `load_benchmark`."
     key = BENCHMARKS.resolve(name)
     if key not in _FIXTURE_WRITERS: raise ValueError(f"no fixture writer for {name!r}; have {', '.join(_FIXTURE_WRITERS)}")
     form = form or FIXTURE_FORMS[key][0]
     if form not in FIXTURE_FORMS[key]: raise ValueError(f"{key} has forms {FIXTURE_FORMS[key]}, not {form!r}")
-    recs = fixture_records(key, n, seed)
+    recs, planted = fixture_records(key, n, seed), fixture_defect_rows(defects)
+    if cannot := [d for d in planted.values() if d not in fixture_defects(key, form)]:
+        raise ValueError(f"{key}'s {form} form cannot carry {', '.join(cannot)} (see `fixture_defects`)")
+    if planted and max(planted) >= n: raise ValueError(f"{len(planted)} defects need n >= {max(planted) + 1} rows, got n={n}")
+    for row, d in planted.items(): recs[row] = _plant(recs[row], d, recs)
     for row, fields in (bad or {}).items(): recs[row] = recs[row] | fields
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     _FIXTURE_WRITERS[key](recs, folder, form)
@@ -171,8 +224,7 @@ def _load_cvbench(split="test", path=None, limit=None, seed=0, config=None, **kw
         rows, images = (r for f in files for r in read_rows(f)), _FileIndex(_root(path))
     for i, r in enumerate(rows):
         if config and str(r.get("type", config)).lower() != config.lower(): continue
-        img = r.get("image") or (images(r.get("filename")) if images else None)
-        yield _cvbench_item(r, i, "cv-bench", img)
+        yield try_row(i, lambda: _cvbench_item(r, i, "cv-bench", r.get("image") or (images(r.get("filename")) if images else None)))
 
 _ = register_benchmark("cv-bench", _load_cvbench, name="CV-Bench", hub_id="nyu-visionx/CV-Bench", split="test",
                        aliases=("cvbench", "cambrian-cv-bench"), source="lmms-eval tasks/cv_bench; HF nyu-visionx/CV-Bench")
@@ -181,7 +233,7 @@ _ = register_benchmark("cv-bench", _load_cvbench, name="CV-Bench", hub_id="nyu-v
 def _fx_cvbench(recs, d, form, split_name="test"):
     import datasets as D
     rows = [dict(idx=int(r["id"]), type="2D" if r["category"] in ("Count", "Relation") else "3D", task=r["category"],
-                 question=r["question"], choices=r["options"], answer=f"({r['answer']})",
+                 question=r["question"], choices=r["options"], answer=r.get("answer_raw", f"({r['answer']})"),
                  prompt=r["question"] + " Select from the following choices.\n" + _opt_lines(r["options"], "({}) {}\n").strip(),
                  filename=f"img/{'2D' if r['category'] in ('Count', 'Relation') else '3D'}/{r['category'].lower()}/fx_{i}.png",
                  source="COCO", source_dataset="COCO 2017 Validation Set", source_filename=f"fx_{i // 2}.jpg",
@@ -231,8 +283,8 @@ def _load_3dsrbench(split=None, path=None, limit=None, seed=0, circular=False, *
         return _vlmeval_items(read_rows(tsvs[0]), "3DSRBench", lambda r, i, img: _3dsr_item(r, i, img, circular))
     images = _FileIndex(_root(path))
     rows = (r for f in files if f.suffix == ".parquet" for r in read_rows(f))
-    return [it for i, r in enumerate(rows)
-            if (it := _3dsr_item(r, i, _image_bytes_of(r.get("image")) or images(Path(str(r.get("image_url") or "")).name), circular))]
+    return [it for i, r in enumerate(rows) if (it := try_row(i, lambda: _3dsr_item(
+                r, i, _image_bytes_of(r.get("image")) or images(Path(str(r.get("image_url") or "")).name), circular)))]
 
 _ = register_benchmark("3dsrbench", _load_3dsrbench, name="3DSRBench", hub_id="ccvl/3DSRBench", aliases=("3dsr", "3dsr-bench"),
                        source="HF ccvl/3DSRBench files; VLMEvalKit image_mcq.py / image_base.py; lmms-eval 3dsrbench utils")
@@ -241,7 +293,7 @@ _ = register_benchmark("3dsrbench", _load_3dsrbench, name="3DSRBench", hub_id="c
 def _fx_3dsr(recs, d, form):
     qid = lambda r, i: f"FX{int(r['id']) - (i % 2):06d}" + ("-flip" if i % 2 else "")   # odd rows: the flipped copy
     rows = [dict(index=int(r["id"]), qid=qid(r, i), question=r["question"]) | {L: "" for L in "ABCD"}
-            | dict(zip(LETTERS, r["options"])) | dict(answer=r["answer"], category=r["category"]) for i, r in enumerate(recs)]
+            | dict(zip(LETTERS, r["options"])) | dict(answer=r.get("answer_raw", r["answer"]), category=r["category"]) for i, r in enumerate(recs)]
     if form == "parquet":
         import datasets as D
         names = [_save(d/"coco_images", f"0000{i:08d}.jpg", r["image"]) for i, r in enumerate(recs)]
@@ -272,6 +324,14 @@ def _spatialmm_json_item(r, row, subset, images):
     if note: meta["answer_note"] = note
     return MCItem(f"{subset}-{row.split(':')[-1]}", images(r.get("image_name")), q, opts, letter, "relation", "spatial-mm-obj", meta)
 
+def _spatialmm_hub_item(r, row):
+    opts = [str(r[k]).strip() for k in ("option_1", "option_2", "option_3", "option_4") if _present(r.get(k))]
+    letter, note = answer_letter(r.get("answer"), opts)
+    meta = dict(row=row, image_id=_digest(_image_bytes_of(r.get("image"))))
+    if note: meta["answer_note"] = note
+    return MCItem(str(r.get("id", row)), r.get("image"), strip_instructions(r.get("question") or ""), opts, letter,
+                  "relation", "spatial-mm-obj", meta)
+
 def _load_spatialmm_obj(split="train", path=None, limit=None, seed=0, **kwargs):
     "Spatial-MM Obj from the authors' JSON files plus images, or from the Hugging Face upload (Hub or local parquet)."
     if path is None: rows = hub_rows("advaitgupta/spatial-mm-obj", None, split)
@@ -282,16 +342,10 @@ def _load_spatialmm_obj(split="train", path=None, limit=None, seed=0, **kwargs):
             images = _FileIndex(_root(path))
             for f in jsons:
                 subset = "one_obj" if "one_obj" in f.name else "two_obj" if "two_obj" in f.name else f.stem
-                for i, r in enumerate(read_rows(f)): yield _spatialmm_json_item(r, f"{f.name}:{i}", subset, images)
+                for i, r in enumerate(read_rows(f)): yield try_row(f"{f.name}:{i}", _spatialmm_json_item, r, f"{f.name}:{i}", subset, images)
             return
         rows = (r for f in files for r in read_rows(f))
-    for i, r in enumerate(rows):
-        opts = [str(r[k]).strip() for k in ("option_1", "option_2", "option_3", "option_4") if _present(r.get(k))]
-        letter, note = answer_letter(r.get("answer"), opts)
-        meta = dict(row=i, image_id=_digest(_image_bytes_of(r.get("image"))))
-        if note: meta["answer_note"] = note
-        yield MCItem(str(r.get("id", i)), r.get("image"), strip_instructions(r.get("question") or ""), opts, letter,
-                     "relation", "spatial-mm-obj", meta)
+    for i, r in enumerate(rows): yield try_row(i, _spatialmm_hub_item, r, i)
 
 _ = register_benchmark("spatial-mm-obj", _load_spatialmm_obj, name="Spatial-MM Obj", hub_id="advaitgupta/spatial-mm-obj",
                        split="train", aliases=("spatialmm-obj", "spatial-mm-object"),
@@ -304,19 +358,19 @@ def _fx_spatialmm_obj(recs, d, form):
         S = D.Value("string")
         cols = dict(image=[_hf_img(r["image"]) for r in recs], question=[r["question"] for r in recs],
                     **{f"option_{k+1}": [r["options"][k] if k < len(r["options"]) else None for r in recs] for k in range(4)},
-                    answer=[_ans_text(r) if r["answer"] in LETTERS[:len(r["options"])] else r["answer"] for r in recs])
+                    answer=[r.get("answer_raw", _ans_text(r) if r["answer"] in LETTERS[:len(r["options"])] else r["answer"]) for r in recs])
         write_parquet(cols, dict(image=D.Image(), question=S, **{f"option_{k+1}": S for k in range(4)}, answer=S),
                     d/"data"/"train-00000-of-00001.parquet"); return d
     half = (len(recs) + 1) // 2
     for part, rel in ((recs[:half], "spatial_mm_one_obj.json"), (recs[half:], "data/spatial_mm_two_obj.json")):
         rows = [dict(image_name=_save(d/"images", f"{hashlib.sha1(r['question'].encode()).hexdigest()[:8]}{r['id']:02d}.jpg", r["image"]),
                      question=r["question"] + "\n" + _opt_lines(r["options"], "{}. {}\n").strip(),
-                     answer=f"{r['answer']}. {_ans_text(r)}", object1="object", object2="" if "one" in rel else "other")
+                     answer=r.get("answer_raw", f"{r['answer']}. {_ans_text(r)}"), object1="object", object2="" if "one" in rel else "other")
                 for r in part]
         (d/rel).parent.mkdir(parents=True, exist_ok=True); (d/rel).write_text(json.dumps(rows, indent=4))
     return d
 
-_add_fixture("spatial-mm-obj", _fx_spatialmm_obj, ("json", "hub"), [("relation", "relation")])
+_add_fixture("spatial-mm-obj", _fx_spatialmm_obj, ("json", "hub"), [("relation", "relation")], cannot={"*": ("duplicate_id",)})   # ids are positions
 
 # %% ../nbs/benchmarks.ipynb #8d75a52f
 _DIRECTIONS = ("left", "right", "front", "behind", "above", "below", "top", "bottom", "middle", "on", "under",
@@ -344,6 +398,16 @@ def _multihop_options(answer, kind, pool, key, seed):
     picks = [cands[i] for i in rng.permutation(len(cands))[:3]]
     return shuffle_options([a] + picks, 0, key, seed)
 
+def _multihop_item(r, i, kind, pool, images, option_seed):
+    q, a, iid = str(r.get("question") or "").strip(), str(r.get("answer") or "").strip(), f"multihop-{i}"
+    if not a: raise ItemError("answer is empty", "Spatial-MM Multihop", i, "answer", "no_answer")
+    opts, k = _multihop_options(a, kind, pool, iid, option_seed)
+    task = dict(colour="attribute", direction="relation", number="count").get(kind, "other")
+    if kind == "yesno" and _SPATIAL_WORDS.search(q.lower()): task = "relation"
+    meta = dict(row=i, hop=r.get("hop"), reasoning=r.get("reasoning"), answer_text=a, answer_kind=kind,
+                options_constructed=True, image_id=str(r.get("image_name")))
+    return MCItem(iid, images(r.get("image_name")), q, opts, LETTERS[k], task, "spatial-mm-multihop", meta)
+
 def _load_spatialmm_multihop(split=None, path=None, limit=None, seed=0, option_seed=0, **kwargs):
     "Spatial-MM Multihop from the authors' JSON and images, with options built from each answer's kind."
     if path is None:
@@ -352,15 +416,7 @@ def _load_spatialmm_multihop(split=None, path=None, limit=None, seed=0, option_s
     rows = [r for f in find_data_files(path, ["multihop*.json"]) for r in read_rows(f)]
     images, kinds = _FileIndex(_root(path)), [_answer_kind(str(r.get("answer", ""))) for r in rows]
     pool = [str(r.get("answer", "")).strip() for r, k in zip(rows, kinds) if k == "other"]
-    for i, (r, kind) in enumerate(zip(rows, kinds)):
-        q, a, iid = str(r.get("question") or "").strip(), str(r.get("answer") or "").strip(), f"multihop-{i}"
-        if not a: raise ItemError("answer is empty", "Spatial-MM Multihop", i, "answer")
-        opts, k = _multihop_options(a, kind, pool, iid, option_seed)
-        task = dict(colour="attribute", direction="relation", number="count").get(kind, "other")
-        if kind == "yesno" and _SPATIAL_WORDS.search(q.lower()): task = "relation"
-        meta = dict(row=i, hop=r.get("hop"), reasoning=r.get("reasoning"), answer_text=a, answer_kind=kind,
-                    options_constructed=True, image_id=str(r.get("image_name")))
-        yield MCItem(iid, images(r.get("image_name")), q, opts, LETTERS[k], task, "spatial-mm-multihop", meta)
+    for i, (r, kind) in enumerate(zip(rows, kinds)): yield try_row(i, _multihop_item, r, i, kind, pool, images, option_seed)
 
 _ = register_benchmark("spatial-mm-multihop", _load_spatialmm_multihop, name="Spatial-MM Multihop",
                        aliases=("spatialmm-multihop", "spatial-mm-mh"), source="GitHub FatemehShiri/Spatial-MM data/multihop_reasoning_309.json")
@@ -373,12 +429,13 @@ _MULTIHOP_FIXTURE = [("Where is the dog from the perspective of the man?", "left
                      ("Is the woman smiling?", "yes", "other"), ("What fruit is next to the red drink?", "peach", "other")]
 
 def _fx_multihop(recs, d, form):
-    rows = [dict(image_name=_save(d/"images", f"mh{r['id']:04d}.jpeg", r["image"]), question=r["question"], answer=r["answer"],
+    rows = [dict(image_name=_save(d/"images", f"mh{r['id']:04d}.jpeg", r["image"]), question=r["question"], answer=r.get("answer_raw", r["answer"]),
                  reasoning="{[a], [b]}", hop=2) for r in recs]
     (d/"data").mkdir(parents=True, exist_ok=True); (d/"data"/"multihop_reasoning_309.json").write_text(json.dumps(rows, indent=2))
     return d
 
-_add_fixture("spatial-mm-multihop", _fx_multihop, ("json",))
+_add_fixture("spatial-mm-multihop", _fx_multihop, ("json",),   # no options nor ids in the file: only image, question, answer
+             cannot={"*": ("duplicate_options", "letter_text_mismatch", "too_few_options", "answer_out_of_range", "duplicate_id")})
 
 # %% ../nbs/benchmarks.ipynb #b151e3b7
 _WHATSUP_FILES = dict(controlled_a=("controlled_images_dataset.json", "controlled_images"),
@@ -387,29 +444,32 @@ _WHATSUP_FILES = dict(controlled_a=("controlled_images_dataset.json", "controlle
                       vg_one=("vg_qa_one_obj.json", "vg_images"), vg_two=("vg_qa_two_obj.json", "vg_images"))
 WHATSUP_QUESTION = "Which caption best describes the image?"
 
+def _whatsup_json_item(r, i, s, images, option_seed):
+    fname, folder = _WHATSUP_FILES[s]
+    if isinstance(r, dict): img, caps = str(r.get("image_path") or ""), list(r.get("caption_options") or [])
+    else:
+        img = f"{folder}/{int(r[0]):012d}.jpg" if s.startswith("coco") else f"{folder}/{r[0]}.jpg"
+        caps = [r[1], r[2]]
+    iid = f"{s}-{i}"
+    opts, k = shuffle_options([str(c) for c in caps], 0, iid, option_seed) if caps else ([], 0)
+    meta = dict(row=f"{fname}:{i}", subset=s, image_id=Path(img).name, caption=caps[0] if caps else None)
+    return MCItem(iid, images(img.removeprefix("data/")), WHATSUP_QUESTION, opts, LETTERS[k], "relation", "whatsup", meta)
+
 def _load_whatsup(split="Whats_Up", path=None, limit=None, seed=0, subsets=("controlled_a", "controlled_b"), option_seed=0, **kwargs):
     "WhatsUp from the authors' JSON files plus images, or from the CV-Bench-schema upload (Hub or local parquet)."
     if path is None:
-        for i, r in enumerate(hub_rows("LLDDSS/Spatial_Understanding", None, split)): yield _cvbench_item(r, i, "whatsup", default_task="relation")
+        for i, r in enumerate(hub_rows("LLDDSS/Spatial_Understanding", None, split)): yield try_row(i, _cvbench_item, r, i, "whatsup", default_task="relation")
         return
     files = find_data_files(path, [_WHATSUP_FILES[s][0] for s in subsets] + ["*.parquet"], None)
     if not any(f.suffix == ".json" for f in files):
-        for i, r in enumerate(r for f in files for r in read_rows(f)): yield _cvbench_item(r, i, "whatsup", default_task="relation")
+        for i, r in enumerate(r for f in files for r in read_rows(f)): yield try_row(i, _cvbench_item, r, i, "whatsup", default_task="relation")
         return
     images = _FileIndex(_root(path))
     for s in subsets:
         fname, folder = _WHATSUP_FILES[s]
         f = next((f for f in files if f.name == fname), None)
         if f is None: raise BenchmarkNotAvailable(f"WhatsUp subset {s!r}: {fname} not found under {path}")
-        for i, r in enumerate(read_rows(f)):
-            if isinstance(r, dict): img, caps = str(r.get("image_path") or ""), list(r.get("caption_options") or [])
-            else:
-                img = f"{folder}/{int(r[0]):012d}.jpg" if s.startswith("coco") else f"{folder}/{r[0]}.jpg"
-                caps = [r[1], r[2]]
-            iid = f"{s}-{i}"
-            opts, k = shuffle_options([str(c) for c in caps], 0, iid, option_seed) if caps else ([], 0)
-            meta = dict(row=f"{fname}:{i}", subset=s, image_id=Path(img).name, caption=caps[0] if caps else None)
-            yield MCItem(iid, images(img.removeprefix("data/")), WHATSUP_QUESTION, opts, LETTERS[k], "relation", "whatsup", meta)
+        for i, r in enumerate(read_rows(f)): yield try_row(f"{fname}:{i}", _whatsup_json_item, r, i, s, images, option_seed)
 
 _ = register_benchmark("whatsup", _load_whatsup, name="WhatsUp", hub_id="LLDDSS/Spatial_Understanding", split="Whats_Up",
                        aliases=("whats-up", "what's up", "whatsup-vlms"),
@@ -429,7 +489,8 @@ def _fx_whatsup(recs, d, form):
         (d/fname).write_text(json.dumps(rows))
     return d
 
-_add_fixture("whatsup", _fx_whatsup, ("json", "hub"), [("relation", "relation")])
+_add_fixture("whatsup", _fx_whatsup, ("json", "hub"), [("relation", "relation")],
+             cannot={"json": ("letter_text_mismatch", "answer_out_of_range", "empty_question", "duplicate_id", "no_answer")})   # captions only
 
 # %% ../nbs/benchmarks.ipynb #c4d174b1
 _VSTAR_TASKS = {"direct_attributes": "attribute", "relative_position": "relation"}
@@ -443,29 +504,35 @@ def _vstar_item(r, row, img):
     if note: meta["answer_note"] = note
     return MCItem(str(r.get("question_id", row)), img, q, opts, letter, _VSTAR_TASKS.get(cat, "other"), "vstar-bench", meta)
 
+def _vstar_annotation_item(f, root, option_seed):
+    "The item of one per-image annotation file (None for a JSON file that is not one)."
+    a = json.loads(f.read_text())
+    if not isinstance(a, dict) or "options" not in a: return None
+    cat, iid = f.parent.name, f"{f.parent.name}/{f.stem}"
+    img = next((str(f.with_suffix(s)) for s in (".jpg", ".jpeg", ".png") if f.with_suffix(s).exists()), None)
+    if img is None: raise ItemError(f"no image {f.stem}.jpg, .jpeg or .png beside {f.name}", "V*-Bench", str(f.relative_to(root)), "image", "missing_image")
+    opts, k = shuffle_options([str(o) for o in a.get("options", [])], 0, iid, option_seed)
+    return MCItem(iid, img, strip_instructions(a.get("question", "")), opts, LETTERS[k], _VSTAR_TASKS.get(cat, "other"),
+                  "vstar-bench", dict(row=str(f.relative_to(root)), category=cat, image_id=Path(img).name, target_object=a.get("target_object")))
+
 def _load_vstar(split="test", path=None, limit=None, seed=0, option_seed=0, **kwargs):
     "V*-Bench from the Hub copy, a local test_questions.jsonl (or parquet), or the per-image annotation files."
     if path is None:
-        for i, r in enumerate(hub_rows("lmms-lab/vstar-bench", None, split)): yield _vstar_item(r, i, r.get("image"))
+        for i, r in enumerate(hub_rows("lmms-lab/vstar-bench", None, split)): yield try_row(i, _vstar_item, r, i, r.get("image"))
         return
     root = _root(path)
     try: files = find_data_files(path, ["test_questions.jsonl", "*.parquet"], None)
     except BenchmarkNotAvailable: files = []
     if files:
         for i, r in enumerate(r for f in files for r in read_rows(f)):
-            img = r.get("image")
-            yield _vstar_item(r, i, str(root/img) if isinstance(img, str) else img)
+            yield try_row(i, lambda: _vstar_item(r, i, str(root/r["image"]) if isinstance(r.get("image"), str) else r.get("image")))
         return
-    anns = [f for f in sorted(root.rglob("*.json")) if any(f.with_suffix(s).exists() for s in (".jpg", ".jpeg", ".png"))]
-    if not anns: raise BenchmarkNotAvailable(f"no test_questions.jsonl, parquet or annotated images under {root}")
-    for i, f in enumerate(anns):
-        a = json.loads(f.read_text()); cat = f.parent.name
-        img = next(str(f.with_suffix(s)) for s in (".jpg", ".jpeg", ".png") if f.with_suffix(s).exists())
-        iid = f"{cat}/{f.stem}"
-        opts, k = shuffle_options([str(o) for o in a.get("options", [])], 0, iid, option_seed)
-        yield MCItem(iid, img, strip_instructions(a.get("question", "")), opts, LETTERS[k], _VSTAR_TASKS.get(cat, "other"),
-                     "vstar-bench", dict(row=str(f.relative_to(root)), category=cat, image_id=Path(img).name,
-                                         target_object=a.get("target_object")))
+    found = 0
+    for f in sorted(root.rglob("*.json")):
+        if any(part.startswith((".", "_")) for part in f.relative_to(root).parts): continue
+        it = try_row(str(f.relative_to(root)), _vstar_annotation_item, f, root, option_seed)
+        if it is not None: found += 1; yield it
+    if not found: raise BenchmarkNotAvailable(f"no test_questions.jsonl, parquet or annotated images under {root}")
 
 _ = register_benchmark("vstar-bench", _load_vstar, name="V*-Bench", hub_id="lmms-lab/vstar-bench", split="test",
                        aliases=("vstar", "v*", "v*bench", "vstarbench"),
@@ -478,21 +545,22 @@ def _fx_vstar(recs, d, form):
     if form == "hub":
         import datasets as D
         cols = dict(question_id=[int(r["id"]) for r in recs], image=[_hf_img(r["image"]) for r in recs], text=texts,
-                    label=[r["answer"] for r in recs], category=[r["category"] for r in recs])
+                    label=[r.get("answer_raw", r["answer"]) for r in recs], category=[r["category"] for r in recs])
         write_parquet(cols, dict(question_id=D.Value("int64"), image=D.Image(), text=D.Value("string"), label=D.Value("string"),
                                category=D.Value("string")), d/"data"/"test-00000-of-00001.parquet"); return d
     rows = []
-    for r, t in zip(recs, texts):
-        rel = _save(d, f"{r['category']}/sa_{1000 + int(r['id'])}.jpg", r["image"])
+    for i, (r, t) in enumerate(zip(recs, texts)):
+        rel = _save(d, f"{r['category']}/sa_{1000 + i}.jpg", r["image"])
         corr = [_ans_text(r)] if r["answer"] in LETTERS[:len(r["options"])] else []
         (d/rel).with_suffix(".json").parent.mkdir(parents=True, exist_ok=True)
         (d/rel).with_suffix(".json").write_text(json.dumps(dict(target_object=["object"], bbox=[[1, 2, 3, 4]], question=r["question"],
                                                                 options=corr + [o for o in r["options"] if o not in corr])))
-        rows.append(dict(image=rel, text=t, category=r["category"], question_id=int(r["id"]), label=r["answer"]))
+        rows.append(dict(image=rel, text=t, category=r["category"], question_id=int(r["id"]), label=r.get("answer_raw", r["answer"])))
     if form == "jsonl": (d/"test_questions.jsonl").write_text("".join(json.dumps(x) + "\n" for x in rows))
     return d
 
-_add_fixture("vstar-bench", _fx_vstar, ("jsonl", "hub", "annotations"), [("direct_attributes", "attribute"), ("relative_position", "relation")])
+_add_fixture("vstar-bench", _fx_vstar, ("jsonl", "hub", "annotations"), [("direct_attributes", "attribute"), ("relative_position", "relation")],
+             cannot={"annotations": ("letter_text_mismatch", "answer_out_of_range", "duplicate_id", "no_answer")})   # correct option first, ids are paths
 
 # %% ../nbs/benchmarks.ipynb #cb65dd6c
 _MME_KEYWORDS = (("count", "count"), ("colo", "attribute"), ("attribute", "attribute"), ("distance", "distance"),
@@ -524,7 +592,7 @@ def _load_mme_lite(split="train", path=None, limit=None, seed=0, **kwargs):
         files = find_data_files(path, ["*.tsv", "*.parquet"], None)
         if files[0].suffix == ".tsv": return _vlmeval_items(read_rows(files[0]), "MME-RealWorld-Lite", _mme_item)
         rows = (r for f in files for r in read_rows(f))
-    return [_mme_item(r, i, _b64(r.get("bytes") if "bytes" in r else _image_bytes_of(r.get("image")), "MME-RealWorld-Lite", i))
+    return [try_row(i, lambda: _mme_item(r, i, _b64(r.get("bytes") if "bytes" in r else _image_bytes_of(r.get("image")), "MME-RealWorld-Lite", i)))
             for i, r in enumerate(rows)]
 
 _ = register_benchmark("mme-realworld-lite", _load_mme_lite, name="MME-RealWorld-Lite",
@@ -542,12 +610,12 @@ def _fx_mme(recs, d, form):
         import datasets as D
         S = D.Value("string")
         cols = {"index": [int(r["id"]) for r in recs], "question": [r["question"] for r in recs], "multi-choice options": opts,
-                "answer": [r["answer"] for r in recs], "bytes": [_b64s(r["image"]) for r in recs],
+                "answer": [r.get("answer_raw", r["answer"]) for r in recs], "bytes": [_b64s(r["image"]) for r in recs],
                 "category": [c[0] for c in cats], "l2-category": [c[1] for c in cats]}
         write_parquet(cols, {"index": D.Value("int64"), "question": S, "multi-choice options": D.List(S), "answer": S, "bytes": S,
                            "category": S, "l2-category": S}, d/"data"/"train-00000-of-00001.parquet"); return d
     _to_tsv([{"index": int(r["id"]), "image": _b64s(r["image"]), "question": r["question"], "multi-choice options": str(o),
-              "answer": r["answer"], "category": c[0], "l2-category": c[1]} for r, o, c in zip(recs, opts, cats)], d/"mme_realworld_lite.tsv")
+              "answer": r.get("answer_raw", r["answer"]), "category": c[0], "l2-category": c[1]} for r, o, c in zip(recs, opts, cats)], d/"mme_realworld_lite.tsv")
     return d
 
 _add_fixture("mme-realworld-lite", _fx_mme, ("tsv", "hub"), [("Perception/Monitoring|counting", "count"), ("Perception/Autonomous_Driving|attribute/color", "attribute"), ("Reasoning/Monitoring|position", "relation"), ("Perception/OCR with Complex Context|text recognition", "other")])
@@ -562,7 +630,7 @@ def _mmbench_item(r, row, img, circular=False):
     q, hint = str(r.get("question") or "").strip(), r.get("hint")
     if _present(hint): q = f"{str(hint).strip()}\n{q}"
     opts = _letter_columns(r)
-    if not _present(r.get("answer")): raise ItemError("no answer (this split's answers are withheld; use split 'dev')", "MMBench", row, "answer")
+    if not _present(r.get("answer")): raise ItemError("no answer (this split's answers are withheld; use split 'dev')", "MMBench", row, "answer", "no_answer")
     letter, note = answer_letter(r.get("answer"), opts)
     cat = str(r.get("category") or "")
     meta = dict(row=row, category=cat, l2_category=r.get("L2-category", r.get("l2-category")), source=r.get("source"),
@@ -580,7 +648,7 @@ def _load_mmbench(split="dev", path=None, limit=None, seed=0, circular=False, co
         if files[0].suffix == ".tsv":
             return _vlmeval_items(read_rows(files[0]), "MMBench", lambda r, i, img: _mmbench_item(r, i, img, circular))
         rows = (r for f in files for r in read_rows(f))
-    return [it for i, r in enumerate(rows) if (it := _mmbench_item(r, i, r.get("image"), circular)) is not None]
+    return [it for i, r in enumerate(rows) if (it := try_row(i, _mmbench_item, r, i, r.get("image"), circular)) is not None]
 
 _ = register_benchmark("mmbench", _load_mmbench, name="MMBench", hub_id="lmms-lab/MMBench", split="dev",
                        aliases=("mmbench-en", "mmbench-dev-en"),
@@ -588,8 +656,8 @@ _ = register_benchmark("mmbench", _load_mmbench, name="MMBench", hub_id="lmms-la
 
 # %% ../nbs/benchmarks.ipynb #337246cf
 def _fx_mmbench(recs, d, form):
-    rows = [{"index": int(r["id"]), "question": r["question"], "hint": "Look at the shapes." if i % 3 == 0 else "",
-             **{L: "" for L in "ABCD"}, **dict(zip(LETTERS, r["options"])), "answer": r["answer"], "category": r["category"],
+    rows = [{"index": int(r["id"]), "question": r["question"], "hint": "Look at the shapes." if i % 3 == 0 and r["question"] else "",
+             **{L: "" for L in "ABCD"}, **dict(zip(LETTERS, r["options"])), "answer": r.get("answer_raw", r["answer"]), "category": r["category"],
              "l2-category": "fine-grained perception", "split": "dev"} for i, r in enumerate(recs)]
     if form == "hub":
         import datasets as D

@@ -46,6 +46,10 @@ def _parser():
     m.add_argument("sources", nargs="+"); m.add_argument("-o", "--out", required=True)
     ls = sub.add_parser("ls", help="list benchmarks, models and conditions")
     ls.add_argument("what", nargs="?", choices=["benchmarks", "models", "conditions"])
+    ls.add_argument("--check", nargs="?", const="", metavar="PATH", help="dry run: read a local copy of a benchmark and count loaded, repaired and skipped rows")
+    ls.add_argument("--benchmark", help="the benchmark --check reads (default: named by the folder, e.g. .../CV-Bench)")
+    ls.add_argument("--path", help="the local copy --check reads (instead of --check PATH)")
+    ls.add_argument("--split", help="the split --check reads (default: the benchmark's)")
     return p
 
 
@@ -88,6 +92,28 @@ def _ls(what=None)->int:
         for k, c in CONDITIONS.items(): print(f"  {k:26s} {c.description}")
     return 0
 
+# %% ../nbs/cli.ipynb #d91fd550
+def _ls_check(path:str|None, benchmark:str|None=None, split:str|None=None, show:int=30)->int:
+    "`vlmfaith ls --check`: the load report of the benchmark at `path`; 0 when something loads, 2 (one line on stderr) when not."
+    from pathlib import Path
+    from vlmfaith.data import check_benchmark, BenchmarkNotAvailable
+    def no(msg): print(f"vlmfaith: error: {msg}", file=sys.stderr); return 2
+    if not path: return no("--check needs the path of a local copy: vlmfaith ls --check PATH [--benchmark NAME]")
+    here = Path(path).expanduser().resolve()
+    name = benchmark or next((p.name for p in (here, here.parent) if p.name in BENCHMARKS), None)   # the folder, or a file's folder
+    if name is None: return no(f"cannot tell which benchmark {path} holds; pass --benchmark NAME (one of {', '.join(BENCHMARKS)})")
+    try: rep = check_benchmark(name, path=path, split=split)
+    except KeyError as e: return no(e.args[0] if e.args else str(e))
+    except (BenchmarkNotAvailable, ValueError, OSError) as e: return no(f"{path}: {e}")
+    print(f"{rep.name} ({rep.benchmark}) at {path}" + (f", split {rep.split}" if rep.split else "") + f": {rep.rows} rows read")
+    print(f"  loaded    {rep.loaded:6d}")
+    for act in ("repaired", "skipped"):
+        print(f"  {act:9s} {getattr(rep, act):6d}" + "".join(f"\n    {k:22s} {v:6d}" for k, v in rep.counts(act).items()))
+    for i in rep.issues[:show]: print(f"  row {i.row} ({i.id}): {i.action} {i.reason}: {i.detail}")
+    if len(rep.issues) > show: print(f"  ... and {len(rep.issues) - show} more")
+    if not rep.loaded: return no(f"{path}: no row of {rep.name} loaded ({rep.summary()})")
+    return 0
+
 # %% ../nbs/cli.ipynb #768e52aa
 def main(
     argv=None,              # the command line's words after `vlmfaith` (None: sys.argv)
@@ -96,7 +122,7 @@ def main(
     a = _parser().parse_args(argv)
     if a.cmd is None: _parser().print_help(); return 2
     try:
-        if a.cmd == "ls": return _ls(a.what)
+        if a.cmd == "ls": return _ls(a.what) if a.check is None else _ls_check(a.check or a.path, a.benchmark, a.split)
         if a.cmd == "merge":
             res = merge(a.sources, a.out); print(f"merged {res['records']} records from {res['sources']} folders into {a.out} ({res['written']} new)"); return 0
         if a.cmd == "report":

@@ -6,19 +6,20 @@ Docs: https://vlmfaith.github.io/vlmfaith/data.html.md"""
 
 # %% ../nbs/data.ipynb #d16cd6ec
 from __future__ import annotations
-import hashlib, importlib, io, json, os, re, string
+import dataclasses, hashlib, importlib, io, json, os, re, string, warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 # %% auto #0
-__all__ = ['LETTERS', 'TASKS', 'BENCHMARKS', 'ItemError', 'MCItem', 'open_image', 'image_bytes', 'validate_item',
-           'validate_items', 'BenchmarkSpec', 'BenchmarkRegistry', 'register_benchmark', 'load_benchmark',
-           'stratified_sample', 'BenchmarkNotAvailable', 'read_rows', 'find_data_files', 'hub_rows', 'write_parquet',
-           'strip_instructions', 'split_options', 'answer_letter', 'shuffle_options']
+__all__ = ['LETTERS', 'TASKS', 'ROW_DEFECTS', 'BENCHMARKS', 'ItemError', 'MCItem', 'open_image', 'image_bytes', 'validate_item',
+           'validate_items', 'try_row', 'repair_item', 'RowIssue', 'LoadReport', 'Loaded', 'BenchmarkSpec',
+           'BenchmarkRegistry', 'register_benchmark', 'load_benchmark', 'check_benchmark', 'stratified_sample',
+           'BenchmarkNotAvailable', 'read_rows', 'find_data_files', 'hub_rows', 'write_parquet', 'strip_instructions',
+           'split_options', 'answer_letter', 'shuffle_options']
 
 # %% ../nbs/data.ipynb #afdc2d6b
 LETTERS = string.ascii_uppercase   # option letters, in order
@@ -26,12 +27,14 @@ TASKS = ("count", "relation", "depth", "distance", "attribute", "other")   # the
 
 # %% ../nbs/data.ipynb #8e286ad3
 class ItemError(ValueError):
-    "A benchmark row that cannot become a valid `MCItem`; the message names the benchmark, the row and the field."
-    def __init__(self, msg:str, benchmark:str|None=None, row:Any=None, field:str|None=None):
-        self.benchmark, self.row, self.field = benchmark, row, field
+    "A benchmark row that cannot become a valid `MCItem`; the message names the file, the benchmark, the row and the field."
+    def __init__(self, msg:str, benchmark:str|None=None, row:Any=None, field:str|None=None,
+                 reason:str|None=None,    # what is wrong, one of `ROW_DEFECTS` (default: the field's name)
+                 file:str|None=None):     # the file or Hub dataset the row came from
+        self.msg, self.benchmark, self.row, self.field, self.reason, self.file = msg, benchmark, row, field, reason or field or "invalid", file
         where = ", ".join(p for p in (benchmark and f"benchmark {benchmark!r}", row is not None and f"row {row}",
                                       field and f"field {field!r}") if p)
-        super().__init__(f"{where}: {msg}" if where else msg)
+        super().__init__((f"{file}: " if file else "") + (f"{where}: {msg}" if where else msg))
 
 # %% ../nbs/data.ipynb #bd2440ac
 @dataclass(eq=False)
@@ -110,36 +113,51 @@ def image_bytes(self:MCItem)->bytes:
     return image_bytes(self.image)
 
 # %% ../nbs/data.ipynb #5f7623a7
+ROW_DEFECTS = dict(   # what can be wrong with a row (`ItemError.reason`), and what the default policy of `load_benchmark` does
+    duplicate_options="repaired: later repeats of an option text dropped, the answer follows its text",
+    letter_text_mismatch="repaired: the answer's text decides its letter",
+    missing_image="skipped", unreadable_image="skipped", empty_question="skipped", too_few_options="skipped",
+    empty_option="skipped", too_many_options="skipped", no_answer="skipped", answer_out_of_range="skipped",
+    duplicate_id="skipped: the later row", bad_id="skipped", unknown_task="skipped", bad_meta="skipped",
+    malformed_row="skipped: the loader could not read the row")
+
+
+# %% ../nbs/data.ipynb #3a4f0534
 def validate_item(item:MCItem, benchmark:str|None=None, row:Any=None, check_image:bool=True)->MCItem:
-    "Check one item; raise `ItemError` naming `benchmark`, `row` and the field at fault, else return the item."
+    "Check one item; raise `ItemError` naming `benchmark`, `row`, the field at fault and the defect, else return the item."
     bm = benchmark or item.source or None
     row = item.id if row is None else row
-    def fail(fld, msg): raise ItemError(msg, bm, row, fld)
-    if not isinstance(item.id, str) or not item.id.strip(): fail("id", f"id must be a non-empty string, got {item.id!r}")
-    if not isinstance(item.question, str) or not item.question.strip(): fail("question", "question is empty")
+    def fail(fld, reason, msg): raise ItemError(msg, bm, row, fld, reason)
+    if not isinstance(item.id, str) or not item.id.strip(): fail("id", "bad_id", f"id must be a non-empty string, got {item.id!r}")
+    if not isinstance(item.question, str) or not item.question.strip(): fail("question", "empty_question", "question is empty")
     opts = item.options
-    if not isinstance(opts, (list, tuple)): fail("options", f"options must be a list of texts, got {type(opts).__name__}")
-    if len(opts) < 2: fail("options", f"needs at least two options, got {len(opts)}")
-    if len(opts) > len(LETTERS): fail("options", f"at most {len(LETTERS)} options, got {len(opts)}")
+    if not isinstance(opts, (list, tuple)): fail("options", "too_few_options", f"options must be a list of texts, got {type(opts).__name__}")
+    if len(opts) < 2: fail("options", "too_few_options", f"needs at least two options, got {len(opts)}")
+    if len(opts) > len(LETTERS): fail("options", "too_many_options", f"at most {len(LETTERS)} options, got {len(opts)}")
     for i, o in enumerate(opts):
-        if not isinstance(o, str) or not o.strip(): fail("options", f"option {LETTERS[i]} is empty or not text: {o!r}")
+        if not isinstance(o, str) or not o.strip(): fail("options", "empty_option", f"option {LETTERS[i]} is empty or not text: {o!r}")
     norm = [o.strip().lower() for o in opts]
     if len(set(norm)) < len(norm):
         dup = next(o for o in opts if norm.count(o.strip().lower()) > 1)
-        fail("options", f"option text {dup!r} appears twice, so an answer written as text would be ambiguous")
+        fail("options", "duplicate_options", f"option text {dup!r} appears twice, so an answer written as text would be ambiguous")
+    if item.answer is None or not str(item.answer).strip(): fail("answer", "no_answer", "answer is empty")
     if not isinstance(item.answer, str) or item.answer not in LETTERS[:len(opts)]:
-        fail("answer", f"answer {item.answer!r} is not one of the option letters {', '.join(LETTERS[:len(opts)])}")
-    if item.task not in TASKS: fail("task", f"unknown task type {item.task!r}; expected one of {', '.join(TASKS)}")
-    if not isinstance(item.meta, dict): fail("meta", "meta must be a dict")
+        fail("answer", "answer_out_of_range", f"answer {item.answer!r} is not one of the option letters {', '.join(LETTERS[:len(opts)])}")
+    if item.task not in TASKS: fail("task", "unknown_task", f"unknown task type {item.task!r}; expected one of {', '.join(TASKS)}")
+    if not isinstance(item.meta, dict): fail("meta", "bad_meta", "meta must be a dict")
     if check_image:
-        if item.image is None: fail("image", "image is missing")
+        if item.image is None: fail("image", "missing_image", "image is missing")
+        try: src = _image_source(item.image)
+        except ValueError as e: fail("image", "missing_image", f"image cannot be read ({e})")
+        if isinstance(src, (str, os.PathLike)) and not Path(src).is_file(): fail("image", "missing_image", f"image cannot be read: no file {src}")
         try:
             from PIL import Image
-            src = _image_source(item.image)
             if not isinstance(src, Image.Image):
                 with Image.open(io.BytesIO(bytes(src)) if isinstance(src, (bytes, bytearray, memoryview)) else src) as im:
                     im.size  # reads the header only
-        except Exception as e: fail("image", f"image cannot be read ({type(e).__name__}: {e})")
+        except Exception as e:   # PIL's message names a BytesIO object by its address: name the bytes or the file instead
+            what = f"{len(bytes(src))} bytes" if isinstance(src, (bytes, bytearray, memoryview)) else str(src)
+            fail("image", "unreadable_image", f"image cannot be read ({type(e).__name__}: not an image PIL can read: {what})")
     return item
 
 # %% ../nbs/data.ipynb #de3d1d58
@@ -152,6 +170,96 @@ def validate_items(items, benchmark:str|None=None, check_image:bool=True, rows:l
         if it.id in seen: raise ItemError(f"id {it.id!r} already used by row {seen[it.id]}", benchmark or it.source, row, "id")
         seen[it.id] = row; out.append(it)
     return out
+
+# %% ../nbs/data.ipynb #ede66c42
+def try_row(
+    row,              # the row's label in its file: its position, or `file:position`
+    make:Callable,    # builds the row's `MCItem` (or None for a row the loader leaves out on purpose)
+    *args, **kwargs,  # passed to `make`
+):
+    "`make(*args, **kwargs)`, or the error it raised as an `ItemError` (returned, not raised), so a loader goes on to the next row."
+    try: return make(*args, **kwargs)
+    except ItemError as e: return e if e.row is not None else ItemError(e.msg, e.benchmark, row, e.field, e.reason, e.file)
+    except Exception as e: return ItemError(f"the row cannot be read ({type(e).__name__}: {e})", None, row, None, "malformed_row")
+
+# %% ../nbs/data.ipynb #414c87a7
+def repair_item(item:MCItem)->tuple:   # (the item, repaired or not; [(defect, what was done)])
+    "`item` with repeated option texts merged (later copies dropped, the answer following its text), and what was repaired."
+    fixes, meta, opts = [], item.meta if isinstance(item.meta, dict) else {}, item.options
+    if meta.get("answer_note"): fixes.append(("letter_text_mismatch", str(meta["answer_note"])))
+    if not isinstance(opts, (list, tuple)) or not all(isinstance(o, str) for o in opts) or len(opts) > len(LETTERS): return item, fixes
+    norm, first = [o.strip().lower() for o in opts], {}
+    for k, n in enumerate(norm):
+        if n: first.setdefault(n, k)
+    drop = [k for k, n in enumerate(norm) if n and first[n] != k]
+    if not drop or not isinstance(item.meta, dict): return item, fixes
+    keep, ans = [k for k in range(len(opts)) if k not in drop], item.answer
+    if isinstance(ans, str) and ans in LETTERS[:len(opts)]: ans = LETTERS[keep.index(first.get(norm[LETTERS.index(ans)], LETTERS.index(ans)))]
+    fixed = dataclasses.replace(item, options=[opts[k] for k in keep], answer=ans,
+                                meta={**meta, "original_options": list(opts), "original_answer": item.answer})
+    what = "; ".join(f"option {LETTERS[k]} repeats option {LETTERS[first[norm[k]]]} ({opts[k]!r})" for k in drop)
+    return fixed, fixes + [("duplicate_options", f"{what}: dropped, answer {item.answer!r} -> {ans!r}")]
+
+# %% ../nbs/data.ipynb #086bc80c
+class RowIssue(NamedTuple):
+    "One row that loading repaired or skipped."
+    row: Any        # the row's label in its file (position, or `file:position`)
+    id: Any         # the item's id, where the row got that far
+    reason: str     # the defect, one of `ROW_DEFECTS`
+    action: str     # "repaired" or "skipped"
+    detail: str     # the one-line message
+
+# %% ../nbs/data.ipynb #9a93097c
+@dataclass
+class LoadReport:
+    "What loading one benchmark read, kept, repaired and skipped, row by row; `.to_dict()` is JSON for provenance."
+    benchmark: str                # canonical name
+    name: str = ""                # display name
+    source: str|None = None       # the local path read, or the Hugging Face id
+    split: str|None = None        # the split read
+    strict: bool = False          # whether the first bad row raised
+    rows: int = 0                 # rows read: loaded + skipped
+    loaded: int = 0               # items that passed validation, repaired ones included
+    sampled: int|None = None      # items kept by `limit` (None: no limit)
+    issues: list = field(default_factory=list)   # a `RowIssue` per repair or skip
+
+    def _n(self, action): return len({(i.row, i.id) for i in self.issues if i.action == action})
+    @property
+    def skipped(self)->int:
+        "Rows skipped."
+        return self._n("skipped")
+    @property
+    def repaired(self)->int:
+        "Rows repaired (and loaded)."
+        return self._n("repaired")
+    def counts(self, action:str|None=None)->dict:
+        "Rows per defect, for one action (`'skipped'`, `'repaired'`) or all."
+        out = {}
+        for i in self.issues:
+            if action in (None, i.action): out[i.reason] = out.get(i.reason, 0) + 1
+        return dict(sorted(out.items()))
+    def summary(self)->str:
+        "One line: rows read, loaded, repaired and skipped per defect."
+        per = lambda a: " (" + ", ".join(f"{k} {v}" for k, v in self.counts(a).items()) + ")" if self.counts(a) else ""
+        s = f"{self.name or self.benchmark}: {self.rows} rows read, {self.loaded} loaded, {self.repaired} repaired{per('repaired')}, {self.skipped} skipped{per('skipped')}"
+        return s + (f", {self.sampled} sampled" if self.sampled is not None else "")
+    def to_dict(self)->dict:
+        "The report as JSON-ready data (issues as dicts; rows and ids as text)."
+        d = dataclasses.asdict(self) | dict(skipped=self.skipped, repaired=self.repaired, counts=dict(skipped=self.counts("skipped"), repaired=self.counts("repaired")))
+        d["issues"] = [i._asdict() | dict(row=None if i.row is None else str(i.row), id=None if i.id is None else str(i.id)) for i in self.issues]
+        return d
+    @classmethod
+    def from_dict(cls, d:dict)->LoadReport:
+        "The report `to_dict` wrote."
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names and k != "issues"}, issues=[RowIssue(**i) for i in d.get("issues", [])])
+    def __str__(self):
+        return "\n".join([self.summary()] + [f"  row {i.row} ({i.id}): {i.action} {i.reason}: {i.detail}" for i in self.issues])
+
+# %% ../nbs/data.ipynb #f143dc22
+class Loaded(list):
+    "What `load_benchmark` returns: a list of `MCItem`s, with the `LoadReport` of how they were read as `.report`."
+    def __init__(self, items=(), report:LoadReport|None=None): super().__init__(items); self.report = report
 
 # %% ../nbs/data.ipynb #6d42c0d3
 @dataclass
@@ -171,8 +279,9 @@ def _norm(name:str)->str: return re.sub(r"[^0-9a-z]", "", str(name).lower().repl
 class BenchmarkRegistry(dict):
     "Benchmarks by canonical name; lookups ignore case, spaces and punctuation, and accept aliases."
     def __init__(self,
-                 modules:Iterable=()):  # modules whose import registers benchmarks here, imported on first use
-        super().__init__(); self._alias, self._modules = {}, tuple(modules)
+                 modules:Iterable=(),   # modules whose import registers benchmarks here, imported on first use
+                 strict:bool=True):     # the default row policy of `load_benchmark` here: raise at the first bad row
+        super().__init__(); self._alias, self._modules, self.strict = {}, tuple(modules), strict
     def _load(self):
         "Import the registering modules, once."
         mods, self._modules = self._modules, ()
@@ -206,7 +315,7 @@ class BenchmarkRegistry(dict):
         super().__setitem__(spec.key, spec); return spec
 
 # %% ../nbs/data.ipynb #4c65e078
-BENCHMARKS = BenchmarkRegistry(modules=("vlmfaith.synthetic", "vlmfaith.benchmarks"))   # every benchmark `load_benchmark` knows
+BENCHMARKS = BenchmarkRegistry(modules=("vlmfaith.synthetic", "vlmfaith.benchmarks"), strict=False)   # every benchmark `load_benchmark` knows; bad rows repaired or skipped
 
 # %% ../nbs/data.ipynb #29980be8
 def register_benchmark(
@@ -224,6 +333,38 @@ def register_benchmark(
     return (BENCHMARKS if registry is None else registry).add(BenchmarkSpec(key, name or key, loader, hub_id, split, source, tuple(aliases)))
 
 # %% ../nbs/data.ipynb #8705a2cb
+def _read_benchmark(spec:BenchmarkSpec, split, path, limit, seed, strict:bool, kwargs)->Loaded:
+    "Every row of `spec`'s benchmark through the row policy: valid items (repaired where they can be) and the `LoadReport`."
+    split = split or spec.split
+    rep = LoadReport(spec.key, spec.name, str(path) if path is not None else spec.hub_id, split, strict)
+    items, seen = [], {}
+    for i, x in enumerate(spec.loader(split=split, path=path, limit=limit, seed=seed, **kwargs)):
+        if x is None: continue                  # a row the loader leaves out on purpose (e.g. circular copies)
+        row = x.row if isinstance(x, ItemError) else x.meta.get("row", i) if isinstance(x.meta, dict) else i
+        iid = None if isinstance(x, ItemError) else x.id
+        rep.rows += 1
+        try:
+            if isinstance(x, ItemError): raise x
+            x.source = x.source or spec.key
+            fixes = []
+            if not strict: x, fixes = repair_item(x)
+            elif x.meta.get("answer_note") if isinstance(x.meta, dict) else None:
+                raise ItemError(x.meta["answer_note"], spec.name, row, "answer", "letter_text_mismatch")
+            validate_item(x, spec.name, row=row)
+            if x.id in seen: raise ItemError(f"id {x.id!r} already used by row {seen[x.id]}", spec.name, row, "id", "duplicate_id")
+        except ItemError as e:
+            if strict:
+                raise ItemError(f"{e.msg} ({e.reason}; a strict load stops at the first bad row, strict=False repairs or skips it)",
+                                spec.name, row, e.field, e.reason, e.file or rep.source) from None
+            if not rep.skipped: rep._first_error = e
+            rep.issues.append(RowIssue(row, iid, e.reason, "skipped", str(e.msg))); continue
+        rep.issues += [RowIssue(row, x.id, r, "repaired", d) for r, d in fixes]
+        seen[x.id] = row; items.append(x)
+    rep.loaded = len(items)
+    return Loaded(items, rep)
+
+
+# %% ../nbs/data.ipynb #9cd04c45
 def load_benchmark(
     name:str="synthetic",    # a registered benchmark (see `BENCHMARKS`)
     *,
@@ -231,15 +372,37 @@ def load_benchmark(
     path:str|Path|None=None, # local copy in the benchmark's published form (default: the Hugging Face Hub)
     limit:int|None=None,     # keep a sample of this many items, stratified by task
     seed:int=0,              # seed of the sample (and of the synthetic benchmark)
+    strict:bool|None=None,   # True: raise at the first bad row; False: repair or skip it (default: the registry's, False for `BENCHMARKS`)
     registry:BenchmarkRegistry|None=None,  # where to look `name` up (default `BENCHMARKS`)
     **kwargs,                # passed to the benchmark's loader
-)->list:
-    "Validated `MCItem`s of benchmark `name`, optionally a stratified sample of `limit` of them."
+)->Loaded:
+    "Validated `MCItem`s of benchmark `name` (bad rows repaired or skipped), optionally a stratified sample of `limit`; `.report` says what was done."
+    reg = BENCHMARKS if registry is None else registry
+    spec = reg[name]
+    strict = getattr(reg, "strict", True) if strict is None else strict
+    if limit is not None and limit < 0: raise ValueError(f"limit must be >= 0, got {limit}")
+    got = _read_benchmark(spec, split, path, limit, seed, strict, kwargs)
+    rep = got.report
+    if not got and rep.skipped:
+        e = rep._first_error
+        raise ItemError(f"{e.msg}; no row loaded ({rep.summary()})", spec.name, e.row, e.field, e.reason, e.file or rep.source)
+    if rep.issues: warnings.warn(rep.summary() + " (see .report of the loaded list)", stacklevel=2)
+    items = stratified_sample(got, limit, seed)
+    if limit is not None: rep.sampled = len(items)
+    return Loaded(items, rep)
+
+# %% ../nbs/data.ipynb #ab44fe93
+def check_benchmark(
+    name:str,                # a registered benchmark (see `BENCHMARKS`)
+    *,
+    split:str|None=None,     # split to read (default: the benchmark's)
+    path:str|Path|None=None, # local copy in the benchmark's published form (default: the Hugging Face Hub)
+    registry:BenchmarkRegistry|None=None,  # where to look `name` up (default `BENCHMARKS`)
+    **kwargs,                # passed to the benchmark's loader
+)->LoadReport:
+    "A dry run: read every row of benchmark `name` under the default policy and return the `LoadReport` (bad rows never raise)."
     spec = (BENCHMARKS if registry is None else registry)[name]
-    items = list(spec.loader(split=split or spec.split, path=path, limit=limit, seed=seed, **kwargs))
-    for it in items: it.source = it.source or spec.key
-    items = validate_items(items, spec.name, rows=[it.meta.get("row", i) for i, it in enumerate(items)])
-    return stratified_sample(items, limit, seed)
+    return _read_benchmark(spec, split, path, None, 0, False, kwargs).report
 
 # %% ../nbs/data.ipynb #160d03cc
 def stratified_sample(
