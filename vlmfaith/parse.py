@@ -264,7 +264,7 @@ def _clause_starts(sent:str)->list:
     "Start offsets of the clauses of a sentence (split at , ; : and before but, although, so, ...)."
     return [0] + [m.start() + 1 for m in _CLAUSE.finditer(sent)]
 
-# %% ../nbs/parse.ipynb #725e4125
+# %% ../nbs/parse.ipynb #6571a412
 _ARTICLE = re.compile(r"[ \t]+(?!(?:and|or|vs|nor|is|was|seems|looks|appears|would|could|might|must|should|fits|matches|"
                       r"remains|then|too|also|because|since|instead)\b)[a-z]")   # "A lamp", "I think"; not "A and B", "A is"
 
@@ -286,7 +286,7 @@ def _denied(sent:str, cl:list, a:int, b:int, lo:int, hi:int, hypo:bool)->bool:
     if hypo and (k == 0 or _CONSEQ.search(sent, cl[k], cl[k+1] if k + 1 < len(cl) else len(sent))): return True
     return bool(_COND.search(sent, max(lo, cl[k]), a) or _AFTER_NEG.match(sent[b:hi]))
 
-# %% ../nbs/parse.ipynb #8fed8cbb
+# %% ../nbs/parse.ipynb #d5385fe4
 def _claims(sent:str, forms:list, letters:str, concluding:bool)->tuple:
     "The conclusions one sentence states, strongest kind only: ([(position, letter)], how)."
     cl, hypo = _clause_starts(sent), bool(_HYPO.match(sent))
@@ -312,7 +312,7 @@ def _claims(sent:str, forms:list, letters:str, concluding:bool)->tuple:
                   for L in _contained(_norm(sent[s:e]), forms))
     return ([(0, found[0])], "option text in a concluding sentence") if len(found) == 1 else ([], "")
 
-# %% ../nbs/parse.ipynb #7cd38e33
+# %% ../nbs/parse.ipynb #9381d604
 def _conclusion(
     parts:list,              # [(cleaned text, source)], the model's own words last: [(prefill, "prefill"), (own, "model")]
     forms:list,              # `_forms` of the options
@@ -322,7 +322,7 @@ def _conclusion(
     "The option a reasoning concludes: its last conclusion, in the model's own words if they state one, else the prefill's."
     last = True
     for text, src in reversed(parts):
-        sents = _sentences(text)
+        sents = _sentences(_clean(text))           # cleaned only when reached: most conclusions are in the last part
         for k in range(len(sents) - 1, -1, -1):      # from the end: the last conclusion wins, so the first found is it
             sent = sents[k]
             found, how = _claims(sent, forms, letters, bool(_MARKER.search(sent)) or (ended and last and k == len(sents) - 1))
@@ -396,16 +396,25 @@ def _read_blocks(text:str, blocks:list, forms:list, letters:str, finished:bool)-
     if got: return got[0], "ok", f"{where}: " + next(r[2] for r in res if r[0])
     return None, "no_answer", f"{where}: " + res[-1][2]
 
-# %% ../nbs/parse.ipynb #17b7fade
+# %% ../nbs/parse.ipynb #7325f170
+def _chunks(s:str, size:int=600)->list:
+    "`s` cut at line breaks into pieces of about `size` characters or more (a sentence never spans two pieces)."
+    out, end = [], len(s)
+    while end > size:
+        i = s.rfind("\n", 0, end - size)
+        if i <= 0: break
+        out.append(s[i+1:end]); end = i
+    return [s[:end]] + out[::-1]
+
 def _reasoning(text:str, spans:list, pre:int)->list:
-    "The reasoning as cleaned parts [(text, source)]: the prefill's words (before offset `pre`), then the model's."
+    "The reasoning as raw parts [(text, source)] in order: the prefill's words (before offset `pre`), then the model's."
     inj, own = [], []
     for a, b in spans:
         if a < pre: inj.append(text[a:min(b, pre)])
         if b > pre: own.append(text[max(a, pre):b])
-    return [(_clean("\n".join(x)), src) for x, src in ((inj, "prefill"), (own, "model")) if x]
+    return [(c, src) for x, src in ((inj, "prefill"), (own, "model")) if x for c in _chunks("\n".join(x))]
 
-# %% ../nbs/parse.ipynb #4bce34f4
+# %% ../nbs/parse.ipynb #e1c80ce7
 _WORDCH = re.compile(r"\w")
 _WHERE = {"tagged": "after </think>, no <answer>", "open think": "reasoning never closed", "untagged": "untagged"}
 
@@ -453,7 +462,7 @@ def parse_response(
     parts = _reasoning(text, think, pre)
     ended = finished or sp.closed or bool(sp.blocks)
     tl, tnote, src = _conclusion(parts, forms, letters, ended) if any(t.strip() for t, _ in parts) else (None, "no reasoning", "")
-    own = any(_WORDCH.search(_tag_re(text).sub(" ", text[max(a, pre):b])) for a, b in think if b > pre)
+    own = any(_WORDCH.search(_tag_re(t).sub(" ", t)) for a, b in think if b > pre for t in (text[max(a, pre):b],))
     return Parsed("\n".join(text[a:b] for a, b in think), ans, L, tl, status, finished, note, tnote, fmt, own, src)
 
 # %% ../nbs/parse.ipynb #19e529a6
