@@ -2,7 +2,7 @@
 import time
 from hypothesis import given, settings, strategies as st, HealthCheck
 from vlmfaith.data import LETTERS
-from vlmfaith.parse import parse_response, parse_generation, rule_consistent, STATUSES, Parsed
+from vlmfaith.parse import parse_response, parse_generation, rule_consistent, STATUSES, Parsed, _TAG, _as_text
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 PIECES = ["<think>", "</think>", "<answer>", "</answer>", "< think >", "</ANSWER>", "◁think▷", "◁/think▷", "＜answer＞",
@@ -18,7 +18,7 @@ options = st.one_of(st.none(), st.lists(st.one_of(st.text(max_size=15), st.none(
                     st.lists(st.sampled_from(["lamp", "books", "1", "10", "I'm not sure", "", "A", "B", "a lamp"]), max_size=6),
                     st.tuples(st.text(max_size=5), st.text(max_size=5)))
 
-def check(p:Parsed, opts, finished:bool, strict:bool):
+def check(p:Parsed, opts, finished:bool, strict:bool, text=""):
     "The invariants every parse keeps."
     n = len(opts) if isinstance(opts, (list, tuple)) else 0
     assert p.status in STATUSES and p.finished == bool(finished)
@@ -28,7 +28,10 @@ def check(p:Parsed, opts, finished:bool, strict:bool):
     assert p.think_source in ("model", "prefill", "") and (p.think_source == "") == (p.think_letter is None)
     assert isinstance(p.format_ok, bool) and isinstance(p.own_reasoning, bool)
     assert isinstance(p.think, str) and isinstance(p.answer_text, str) and isinstance(p.note, str)
-    if strict: assert p.letter is None or p.format_ok
+    if strict and p.letter:                                        # strict: only from an <answer> after a </think>
+        tags = [(m.group(1), m.group(2).lower()) for m in _TAG.finditer(_as_text(text))]
+        assert ("/", "answer") in tags or (finished and ("", "answer") in tags)
+        assert any(c == "/" and t.startswith("think") for c, t in tags)
     assert rule_consistent(p) in (True, False, None)
 
 @FUZZ
@@ -36,7 +39,7 @@ def check(p:Parsed, opts, finished:bool, strict:bool):
 def test_never_raises(text, opts, finished, strict, prefill):
     "Any text, options and prefill (a prefix of the text, or anything at all) parse without raising."
     if isinstance(prefill, int): prefill = text[:prefill] if isinstance(text, str) else None
-    check(parse_response(text, opts, finished=finished, strict=strict, prefill=prefill), opts, finished, strict)
+    check(parse_response(text, opts, finished=finished, strict=strict, prefill=prefill), opts, finished, strict, text)
 
 @FUZZ
 @given(soup, st.lists(st.sampled_from(["lamp", "books", "chair"]), min_size=2, max_size=3, unique=True), st.integers(0, 200))

@@ -264,7 +264,7 @@ def _clause_starts(sent:str)->list:
     "Start offsets of the clauses of a sentence (split at , ; : and before but, although, so, ...)."
     return [0] + [m.start() + 1 for m in _CLAUSE.finditer(sent)]
 
-# %% ../nbs/parse.ipynb #6571a412
+# %% ../nbs/parse.ipynb #a7766b01
 _ARTICLE = re.compile(r"[ \t]+(?!(?:and|or|vs|nor|is|was|seems|looks|appears|would|could|might|must|should|fits|matches|"
                       r"remains|then|too|also|because|since|instead)\b)[a-z]")   # "A lamp", "I think"; not "A and B", "A is"
 
@@ -286,7 +286,7 @@ def _denied(sent:str, cl:list, a:int, b:int, lo:int, hi:int, hypo:bool)->bool:
     if hypo and (k == 0 or _CONSEQ.search(sent, cl[k], cl[k+1] if k + 1 < len(cl) else len(sent))): return True
     return bool(_COND.search(sent, max(lo, cl[k]), a) or _AFTER_NEG.match(sent[b:hi]))
 
-# %% ../nbs/parse.ipynb #d5385fe4
+# %% ../nbs/parse.ipynb #fbb5becc
 def _claims(sent:str, forms:list, letters:str, concluding:bool)->tuple:
     "The conclusions one sentence states, strongest kind only: ([(position, letter)], how)."
     cl, hypo = _clause_starts(sent), bool(_HYPO.match(sent))
@@ -312,7 +312,7 @@ def _claims(sent:str, forms:list, letters:str, concluding:bool)->tuple:
                   for L in _contained(_norm(sent[s:e]), forms))
     return ([(0, found[0])], "option text in a concluding sentence") if len(found) == 1 else ([], "")
 
-# %% ../nbs/parse.ipynb #9381d604
+# %% ../nbs/parse.ipynb #105f01e3
 def _conclusion(
     parts:list,              # [(cleaned text, source)], the model's own words last: [(prefill, "prefill"), (own, "model")]
     forms:list,              # `_forms` of the options
@@ -349,7 +349,7 @@ def _fallback(region:str, forms:list, letters:str)->tuple:
         c = _clean(line); cl = _clause_starts(c)
         d = [L for j, L in _decisive(c, letters) if not _denied(c, cl, j, j + 1, 0, len(c), bool(_HYPO.match(c)))]
         if d: return d[-1], "ok", "last decisive statement", i
-    return None, out, "last line: " + how, lines[-1][0] if out == "ambiguous" else len(region)
+    return None, out, "last line: " + how, lines[-1][0]
 
 # %% ../nbs/parse.ipynb #4d7d0a2c
 @dataclass
@@ -396,7 +396,7 @@ def _read_blocks(text:str, blocks:list, forms:list, letters:str, finished:bool)-
     if got: return got[0], "ok", f"{where}: " + next(r[2] for r in res if r[0])
     return None, "no_answer", f"{where}: " + res[-1][2]
 
-# %% ../nbs/parse.ipynb #7325f170
+# %% ../nbs/parse.ipynb #037756cf
 def _chunks(s:str, size:int=600)->list:
     "`s` cut at line breaks into pieces of about `size` characters or more (a sentence never spans two pieces)."
     out, end = [], len(s)
@@ -414,7 +414,7 @@ def _reasoning(text:str, spans:list, pre:int)->list:
         if b > pre: own.append(text[max(a, pre):b])
     return [(c, src) for x, src in ((inj, "prefill"), (own, "model")) if x for c in _chunks("\n".join(x))]
 
-# %% ../nbs/parse.ipynb #e1c80ce7
+# %% ../nbs/parse.ipynb #871d570e
 _WORDCH = re.compile(r"\w")
 _WHERE = {"tagged": "after </think>, no <answer>", "open think": "reasoning never closed", "untagged": "untagged"}
 
@@ -436,7 +436,7 @@ def parse_response(
     options:list,          # the prompt's option texts (with the abstain option, if any)
     *,
     finished:bool=True,    # False when the generation stopped at the token limit
-    strict:bool=False,     # keep `letter` only from a well-formed response (`format_ok`: `</think>` then a closed `<answer>`)
+    strict:bool=False,     # read `letter` only from `<answer>` blocks after `</think>` (the protocol's reading)
     prefill:str|None=None, # the assistant prefill `text` starts with (injected, not the model's words)
 )->Parsed:
     "Read the reasoning, the chosen option and the option the reasoning concludes from a model's response."
@@ -452,13 +452,14 @@ def parse_response(
         if finished: L, out, how, off = _fallback(text[a:b], forms, letters)
         else: L, out, how, off = None, "truncated", "cut at the token limit", b - a
         status = "ok" if L else out if out in ("truncated", "ambiguous") else "no_answer"
-        read = out in ("ok", "ambiguous")
+        read = out != "truncated"                                  # the last line is the answer, read or not
         note, ans = f"{_WHERE[sp.shape]}: {how}", text[a + off:b].strip() if read else ""
-        cut = a + off if read else b                              # the lines before the answer are reasoning too
-        think = sp.think + [(a, cut)] if sp.shape == "tagged" else [(sp.free[0], cut)]
+        cut = a + off if read else b                              # the lines before it are reasoning, in every shape
+        think = sp.think + ([(a, cut)] if text[a:cut].strip() else []) if sp.shape == "tagged" else [(sp.free[0], cut)]
     if status != "ok": L = None
-    fmt = sp.shape == "tagged" and sp.closed and bool(sp.blocks) and all(c for _, _, c in sp.blocks)
-    if strict and L and not fmt: L, status, note = None, "no_answer", "strict, not </think><answer>..</answer>: " + note
+    well = sp.shape == "tagged" and sp.closed and bool(sp.blocks)   # `<answer>` after `</think>`
+    fmt = well and all(c for _, _, c in sp.blocks)
+    if strict and L and not well: L, status, note = None, "no_answer", "strict, no </think> then <answer>: " + note
     parts = _reasoning(text, think, pre)
     ended = finished or sp.closed or bool(sp.blocks)
     tl, tnote, src = _conclusion(parts, forms, letters, ended) if any(t.strip() for t, _ in parts) else (None, "no reasoning", "")
