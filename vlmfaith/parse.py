@@ -264,7 +264,7 @@ def _clause_starts(sent:str)->list:
     "Start offsets of the clauses of a sentence (split at , ; : and before but, although, so, ...)."
     return [0] + [m.start() + 1 for m in _CLAUSE.finditer(sent)]
 
-# %% ../nbs/parse.ipynb #a7766b01
+# %% ../nbs/parse.ipynb #c656bb0e
 _ARTICLE = re.compile(r"[ \t]+(?!(?:and|or|vs|nor|is|was|seems|looks|appears|would|could|might|must|should|fits|matches|"
                       r"remains|then|too|also|because|since|instead)\b)[a-z]")   # "A lamp", "I think"; not "A and B", "A is"
 
@@ -286,7 +286,7 @@ def _denied(sent:str, cl:list, a:int, b:int, lo:int, hi:int, hypo:bool)->bool:
     if hypo and (k == 0 or _CONSEQ.search(sent, cl[k], cl[k+1] if k + 1 < len(cl) else len(sent))): return True
     return bool(_COND.search(sent, max(lo, cl[k]), a) or _AFTER_NEG.match(sent[b:hi]))
 
-# %% ../nbs/parse.ipynb #fbb5becc
+# %% ../nbs/parse.ipynb #d8b08546
 def _claims(sent:str, forms:list, letters:str, concluding:bool)->tuple:
     "The conclusions one sentence states, strongest kind only: ([(position, letter)], how)."
     cl, hypo = _clause_starts(sent), bool(_HYPO.match(sent))
@@ -312,7 +312,7 @@ def _claims(sent:str, forms:list, letters:str, concluding:bool)->tuple:
                   for L in _contained(_norm(sent[s:e]), forms))
     return ([(0, found[0])], "option text in a concluding sentence") if len(found) == 1 else ([], "")
 
-# %% ../nbs/parse.ipynb #105f01e3
+# %% ../nbs/parse.ipynb #03eaa625
 def _conclusion(
     parts:list,              # [(cleaned text, source)], the model's own words last: [(prefill, "prefill"), (own, "model")]
     forms:list,              # `_forms` of the options
@@ -396,7 +396,7 @@ def _read_blocks(text:str, blocks:list, forms:list, letters:str, finished:bool)-
     if got: return got[0], "ok", f"{where}: " + next(r[2] for r in res if r[0])
     return None, "no_answer", f"{where}: " + res[-1][2]
 
-# %% ../nbs/parse.ipynb #037756cf
+# %% ../nbs/parse.ipynb #d0ca3e67
 def _chunks(s:str, size:int=600)->list:
     "`s` cut at line breaks into pieces of about `size` characters or more (a sentence never spans two pieces)."
     out, end = [], len(s)
@@ -414,9 +414,14 @@ def _reasoning(text:str, spans:list, pre:int)->list:
         if b > pre: own.append(text[max(a, pre):b])
     return [(c, src) for x, src in ((inj, "prefill"), (own, "model")) if x for c in _chunks("\n".join(x))]
 
-# %% ../nbs/parse.ipynb #871d570e
+# %% ../nbs/parse.ipynb #9baacfe5
 _WORDCH = re.compile(r"\w")
 _WHERE = {"tagged": "after </think>, no <answer>", "open think": "reasoning never closed", "untagged": "untagged"}
+
+def _has_words(s:str)->bool:
+    "Whether `s` holds a word outside its tags."
+    if not _WORDCH.search(s): return False
+    return not ("<" in s or "＜" in s or "◁" in s) or bool(_WORDCH.search(_tag_re(s).sub(" ", s)))
 
 def _as_text(x)->str:
     "Any input as text: None as '', bytes decoded (invalid bytes replaced), anything else by `str`."
@@ -463,7 +468,7 @@ def parse_response(
     parts = _reasoning(text, think, pre)
     ended = finished or sp.closed or bool(sp.blocks)
     tl, tnote, src = _conclusion(parts, forms, letters, ended) if any(t.strip() for t, _ in parts) else (None, "no reasoning", "")
-    own = any(_WORDCH.search(_tag_re(t).sub(" ", t)) for a, b in think if b > pre for t in (text[max(a, pre):b],))
+    own = any(_has_words(text[max(a, pre):b]) for a, b in think if b > pre)
     return Parsed("\n".join(text[a:b] for a, b in think), ans, L, tl, status, finished, note, tnote, fmt, own, src)
 
 # %% ../nbs/parse.ipynb #19e529a6
