@@ -6,7 +6,7 @@ Docs: https://vlmfaith.github.io/vlmfaith/parse.html.md"""
 
 # %% ../nbs/parse.ipynb #baed78aa
 from __future__ import annotations
-import re, unicodedata
+import re, unicodedata, functools, bisect
 from dataclasses import dataclass
 from itertools import islice
 from .data import LETTERS
@@ -21,55 +21,70 @@ PARSER_VERSION = "2"   # bump whenever a reading can change: cached parsed colum
 @dataclass
 class Parsed:
     "What a response says: its reasoning, its answer, the options they name, and how reliably that was read."
-    think: str                 # the reasoning (the think block(s), prefill included); "" when there is none
+    think: str                 # the reasoning (the think block(s), prefill included, and free lines before a free answer)
     answer_text: str           # the text the answer was read from; "" when none
-    letter: str|None           # the chosen option's letter, or None
+    letter: str|None           # the chosen option's letter; None exactly when `status != "ok"`
     think_letter: str|None     # the option the reasoning concludes, or None
-    status: str                # "ok", "no_answer", "truncated" or "ambiguous"
+    status: str                # "ok" (a letter was read), "no_answer", "truncated" or "ambiguous"
     finished: bool = True      # the generation ended by itself (not at the token limit)
     note: str = ""             # the rule that read `letter`, e.g. "<answer>: letter"
     think_note: str = ""       # the rule that read `think_letter`, e.g. "decisive statement"
-    format_ok: bool = False    # the response follows `<think>...</think><answer>...</answer>`, both closed
-    own_reasoning: bool = True # the model wrote reasoning of its own (False when the reasoning is all prefill, e.g. stop_think)
+    format_ok: bool = False    # the response follows `...</think><answer>...</answer>`, both closed
+    own_reasoning: bool = True # the reasoning holds words the model wrote (False when it is all prefill, e.g. stop_think, or empty)
     think_source: str = ""     # where `think_letter` came from: "model", "prefill" (the injected claim) or ""
 
 # %% ../nbs/parse.ipynb #4bf09f67
 _TAG = re.compile(r"[<＜◁][ \t]{0,3}(/?)[ \t]{0,3}(think(?:ing)?|answer)[ \t]{0,3}[>＞▷]", re.I)
-_WS = re.compile(r"\s+")
+_TAG_LT = re.compile(r"<[ \t]{0,3}(/?)[ \t]{0,3}(think(?:ing)?|answer)[ \t]{0,3}[>＞▷]", re.I)   # the same, found faster
 _BOXED = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 _LATEX = re.compile(r"\\(?:text|textbf|mathrm|mathbf|textit|emph)\s*\{([^{}]*)\}")
 _BOLD_LETTER = re.compile(r"(\*\*|__|`)\s*\(?([A-Za-z])\)?\s*\1")
+_BLANK_CHARS = "*_`#~$\t\r\f\v\x1c\x1d\x1e\x1f\x85\u1680\u2028\u2029"
+_BLANKS = str.maketrans({c: " " for c in _BLANK_CHARS})
+_SPACES, _NL = re.compile("  +"), re.compile("\n[ \n]*")
+
+def _tag_re(s:str):
+    "The tag pattern to search `s` with: the full one only where a full-width or Kimi bracket occurs."
+    return _TAG if "＜" in s or "◁" in s else _TAG_LT
 
 def _clean(s:str)->str:
     "The text the rules read: NFKC, no tags, LaTeX or markdown; `\\boxed{X}` as 'Final answer: X', `**X**` as `(X)`."
     s = unicodedata.normalize("NFKC", s).replace("\u2019", "'").replace("\u2018", "'").replace("\u00b4", "'")
-    s = _TAG.sub("\n", s)
-    for _ in range(3): s = _LATEX.sub(r"\1", s)
-    s = _BOXED.sub(lambda m: f"\nFinal answer: {m.group(1)}\n", s)
-    s = _BOLD_LETTER.sub(r"(\2)", s)
-    s = re.sub(r"[*_`#~$]+", " ", s).replace("\\(", " ").replace("\\)", " ")
-    return _WS.sub(lambda m: "\n" if "\n" in m.group() else " ", s)     # one blank per run: keeps the rules linear
+    s = _tag_re(s).sub("\n", s)
+    if "\\" in s:
+        for _ in range(3): s = _LATEX.sub(r"\1", s)
+        s = _BOXED.sub(lambda m: f"\nFinal answer: {m.group(1)}\n", s).replace("\\(", " ").replace("\\)", " ")
+    if "*" in s or "_" in s or "`" in s: s = _BOLD_LETTER.sub(r"(\2)", s)
+    if any(c in s for c in _BLANK_CHARS): s = s.translate(_BLANKS)
+    if "  " in s: s = _SPACES.sub(" ", s)                      # one blank per run: keeps the rules linear
+    return _NL.sub("\n", s.replace(" \n", "\n")) if "\n" in s else s
 
 # %% ../nbs/parse.ipynb #89119d3f
 _NUMS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
                                           "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split())}
 _ARTICLES = {"a", "an", "the"}
 _ABSTAIN = {"im not sure", "i am not sure", "not sure", "unsure", "i dont know", "i do not know"}
+_TOKENS = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
 
 def _norm(s:str)->str:
     "Lower-case words and numbers joined by single blanks; number words as digits; no leading article."
     s = unicodedata.normalize("NFKC", str(s)).lower().replace("\u2019", "").replace("'", "")
-    toks = [_NUMS.get(t, t) for t in re.findall(r"\d+(?:\.\d+)?|[^\W\d_]+", s)]
+    toks = [_NUMS.get(t, t) for t in _TOKENS.findall(s)]
     if len(toks) > 1 and toks[0] in _ARTICLES: toks = toks[1:]
     return " ".join(toks)
 
-def _forms(options:list)->list:
-    "Per option: its letter and the normalised texts that name it (the abstain option also by its usual variants)."
+@functools.lru_cache(maxsize=4096)
+def _forms_of(options:tuple)->list:
+    "`_forms` of a tuple of options, cached: a run parses the same option lists over and over."
     out = []
     for L, o in zip(LETTERS, options):
         n = _norm(o)
         out.append((L, {f for f in {n} | (_ABSTAIN if n in _ABSTAIN else set()) if f}))
     return out
+
+def _forms(options:list)->list:
+    "Per option: its letter and the normalised texts that name it (the abstain option also by its usual variants)."
+    return _forms_of(tuple(options))
 
 # %% ../nbs/parse.ipynb #89d33a9a
 def _exact(n:str, forms:list)->list:
@@ -96,14 +111,21 @@ def _strip_filler(n:str)->str:
 
 # %% ../nbs/parse.ipynb #9ffe0a59
 _LTOK = r"(?P<p>\()?\s*(?P<L>[A-Za-z])\s*\)?(?![A-Za-z0-9'])"
-_DECISIVE = re.compile(
-    r"(?:\b(?:final\s+|correct\s+|right\s+|best\s+)?(?:answer|option|choice)\s*"
-    r"(?P<v>is|would\s+be|should\s+be|will\s+be|must\s+be|=|:|-)\s*:?\s*"
-    r"(?:therefore\s+|thus\s+|clearly\s+|indeed\s+|likely\s+|probably\s+|definitely\s+)?(?:option\s*|choice\s*)?"
-    r"|\bcorrespond(?:s|ing)?\s+(?:to|with)\s+(?:option\s*|choice\s*)?"
-    r"|\b(?:choose|select|pick|go\s+with)\s+(?:option\s*|choice\s*)?"
-    r"|\bmatch(?:es)?\s+(?:option\s*|choice\s*)"
-    r"|答案\s*(?:是|为)?\s*:?\s*)" + _LTOK, re.I)
+_ADV = (r"(?:(?:therefore|thus|clearly|indeed|likely|probably|definitely|actually|really|certainly|surely|"
+        r"most\s+likely|in\s+fact)\s+)?")
+_DECISIVE = re.compile(     # tried only where a key word of `_DEC_KEYS` starts: every alternative begins with one
+    r"(?:(?:answer|option|choice)\s*"
+    r"(?P<v>is|would\s+be|should\s+be|will\s+be|must\s+be|=|:|-)\s*:?\s*" + _ADV + r"(?:option\s*|choice\s*)?"
+    r"|correspond(?:s|ing)?\s+(?:to|with)\s+(?:option\s*|choice\s*)?"
+    r"|(?:choose|select|pick|go\s+with|going\s+with|settle\s+on)\s+(?:option\s*|choice\s*)?"
+    r"|match(?:es)?\s+(?:option\s*|choice\s*)"
+    r"|答案\s*(?:是|为)?\s*:?\s*"
+    r"|(?P<w>answer\s+"                                   # weak forms: a bare letter must end the clause
+    r"|(?:it'?s|it\s+is|that'?s|that\s+is|this\s+is|it\s+must\s+be|it\s+has\s+to\s+be|it\s+should\s+be|"
+    r"must\s+be|has\s+to\s+be|i\s+(?:think|believe|guess|conclude|reckon)|i'?d\s+say|i\s+would\s+say|i\s+say)\s+"
+    r"(?:that\s+)?(?:it'?s\s+|it\s+is\s+)?" + _ADV + r"(?:option\s*|choice\s*)?))" + _LTOK, re.I)
+_DEC_KEYS = ("answer", "option", "choice", "correspond", "choose", "select", "pick", "go with", "going with", "settle on",
+             "match", "答案", "it'", "it ", "that", "this is", "must be", "has to be", "i ", "i'd")
 _EXPLICIT = re.compile(
     r"(?<![A-Za-z0-9])\(\s*(?P<a>[A-Za-z])\s*\)"
     r"|(?<![A-Za-z0-9(\[])\[\s*(?P<b>[A-Za-z])\s*\]"
@@ -111,11 +133,12 @@ _EXPLICIT = re.compile(
     r"|\b(?:option|choice)\b\s*:?\s*\(?(?P<d>[A-Za-z])\)?(?![A-Za-z0-9'])", re.I)
 _START = re.compile(r"^[\s(\[{'\"]*(?P<L>[A-Za-z])(?=$|[\s.:,;)\]}!?\"-])")
 _END = re.compile(r"(?<![A-Za-z0-9'])(?P<L>[A-Z])[\s.!?)\]]*$")
-_BARE = re.compile(r"(?<![A-Za-z0-9'])([A-Z])(?![A-Za-z0-9'])")
+_BARE = re.compile(r"(?<![A-Za-z0-9'\-])([A-Z])(?![A-Za-z0-9'\-])")
 _DISJ = re.compile(r"\s*(?:,|or|and|/|&|vs\.?)\s*\(?(?P<L>[A-Za-z])\)?(?![A-Za-z0-9'])", re.I)
 
 _WORD = re.compile(r"[ \t]+[a-z]")
 _STOP = re.compile(r"\s*(?:[.,;:!?)\n]|$)")
+_WEAK_STOP = re.compile(r"\s*(?:[.,;:!?)\n]|$|(?:because|since|as|given|here|now)\b)", re.I)
 
 def _word_after(s:str, i:int)->bool:
     "Whether a lower-case word follows position `i` after blanks (as after the article in 'A lamp')."
@@ -130,16 +153,29 @@ def _disj(s:str, i:int):
 def _uniq(xs)->list: return list(dict.fromkeys(xs))
 
 # %% ../nbs/parse.ipynb #ca85b575
+def _decisive_matches(s:str)->list:
+    "The matches of `_DECISIVE` in `s`, tried only where a key word starts (no scan of every position), one per letter."
+    low, out, seen = s.lower(), [], set()
+    for k in _DEC_KEYS:
+        i = low.find(k)
+        while i >= 0:
+            if not (i and (low[i-1].isalnum() or low[i-1] == "'")):
+                m = _DECISIVE.match(s, i)
+                if m and m.start("L") not in seen: seen.add(m.start("L")); out.append(m)
+            i = low.find(k, i + 1)
+    return sorted(out, key=lambda m: m.start("L"))
+
 def _decisive(s:str, letters:str)->list:
-    "(position, letter) of every decisive statement in `s` ('the answer is B', 'Answer: (B)') naming one of `letters`."
+    "(position of the letter, letter) of every decisive statement in `s` ('the answer is B', 'I think it's B')."
     out = []
-    for m in _DECISIVE.finditer(s):
+    for m in _decisive_matches(s):
         L, e, v = m.group("L"), m.end(), (m.group("v") or "").lower()
         if _disj(s, e): continue                                                  # "the answer is A or B"
         if not m.group("p"):
-            if L in "ai" and not _STOP.match(s, e): continue   # "the answer is a lamp"
+            if m.group("w") is not None and not _WEAK_STOP.match(s, e): continue  # "it is A lamp", "I think B is wrong"
+            if L in "ai" and not _STOP.match(s, e): continue                      # "the answer is a lamp"
             if L in "AI" and _word_after(s, e) and not (v == "is" or v.endswith("be")): continue  # "Answer: A lamp"
-        if L.upper() in letters: out.append((m.start(), L.upper()))
+        if L.upper() in letters: out.append((m.start("L"), L.upper()))
     return out
 
 def _explicit(s:str, letters:str, start:bool=True)->tuple:
@@ -174,9 +210,11 @@ def _resolve(region:str, forms:list, letters:str, explicit_only:bool=False)->tup
         if len(ex) > 1: return None, "ambiguous", "several letters " + ", ".join(ex)
         L, how = (ex[0], "letter") if ex else (None, "")
     if L:
-        rest = c
-        for a, b in sorted(spans + [m.span() for m in _DECISIVE.finditer(c)], reverse=True): rest = rest[:a] + " " + rest[b:]
-        named = _exact(_strip_filler(_norm(rest)), forms)
+        rest, i = [], 0                                  # the region without its letters and decisive phrases
+        for a, b in sorted(spans + [m.span() for m in _decisive_matches(c)]):
+            if a > i: rest.append(c[i:a])
+            i = max(i, b)
+        named = _exact(_strip_filler(_norm(" ".join(rest + [c[i:]]))), forms)
         if named and L not in named: return None, "ambiguous", f"letter {L} but the text of option {'/'.join(named)}"
         return L, "ok", how
     if explicit_only: return None, "none", "no letter" + bad_note
@@ -191,96 +229,211 @@ def _resolve(region:str, forms:list, letters:str, explicit_only:bool=False)->tup
     return None, "none", "names no option" + bad_note
 
 # %% ../nbs/parse.ipynb #8ea2c0c3
-_MARKER = re.compile(r"\b(?:therefore|thus|hence|so|consequently|conclu\w*|in summary|overall|finally|final|"
-                     r"(?:which|this|that) means|given (?:this|that|these|the above)|"
+_MARKER = re.compile(r"\b(?:therefore|thus|hence|so|consequently|conclu\w*|in summary|overall|finally|final|actually|"
+                     r"(?:which|this|that) means|given (?:this|that|these|the above)|all in all|in the end|"
                      r"based on (?:this|that|these|the above|my|the))\b", re.I)
-_NEG = re.compile(r"\b(?:not|no|never|wrong|incorrect|unlikely|rule[sd]? out|eliminat\w*|exclud\w*|instead|rather than)\b"
-                  r"|n't\b", re.I)
-_EXPLORE = re.compile(r"^\W*(?:option|choice)?\s*\(?[A-Za-z]\)\s|^\W*(?:option|choice)\s*\(?[A-Za-z]\)?\s*:|"
-                      r"\b(?:let me|let's|let us|think about|what about|need to|to check|to evaluate|to consider)\b", re.I)
-_COND = re.compile(r"\b(?:if|whether|suppose|assuming|not|unlikely|instead)\b|n't\b", re.I)
-_SENT = re.compile(r"(?<=[.!?])\s+|\n+")
+_NEG = re.compile(r"\b(?:not|no|never|nor|neither|wrong|incorrect|false|unlikely|impossible|rule[sd]?\s+out|ruling\s+out|"
+                  r"eliminat\w*|exclud\w*|discard\w*|reject\w*|dismiss\w*|instead\s+of|rather\s+than|than|except|"
+                  r"other\s+than|besides|mistaken|mistake|distractor)\b|n't\b|\bcannot\b", re.I)
+_COND = re.compile(r"\b(?:if|whether|suppose|supposing|assum\w*|were|unless|hypothetical\w*|imagine|in\s+case|"
+                   r"not|no|never|unlikely|instead|rather|than|except|besides|rule[sd]?\s+out|eliminat\w*|exclud\w*)\b|n't\b", re.I)
+_AFTER_NEG = re.compile(r"^\s*(?:(?!because|since|as|given|while|whereas)[\w.]+\s+){0,3}?"
+                        r"(?:(?:is|was|are|seems?|looks?|appears?|sounds?|would\s+be|can\s+be|must\s+be|could\s+be|should\s+be|"
+                        r"can|could|should|does|do)\s+(?:\w+\s+)?"
+                        r"(?:not|wrong|incorrect|false|unlikely|impossible|ruled\s+out|eliminated|excluded|a\s+distractor|"
+                        r"a\s+mistake|mistaken|out)\b|(?:isn't|wasn't|aren't|doesn't|don't|can't|cannot|won't|couldn't)\b)", re.I)
+_ENDORSE = re.compile(r"^[^;:.!?\n]{0,60}?\b(?:is|was|seems?|appears?|looks?|remains?|would\s+be|must\s+be|sounds?|fits?|"
+                      r"matches)\s+(?:to\s+be\s+)?(?:the\s+|my\s+)?(?:(?:most|best)\s+\w+|correct|right|best|true|accurate|"
+                      r"answer|winner|likeliest|closest|one|consistent)\b", re.I)
+_COMPARE = re.compile(r"^\s*(?:[\w.]+\s+){0,2}?(?:is|are|seems?|looks?|appears?)\s+(?:\w+\s+)?"
+                      r"(?:\w+er|more\s+\w+|less\s+\w+|\w+est)\b", re.I)
+_HYPO = re.compile(r"^\W*(?:if|suppose|supposing|assuming|assume|imagine|hypothetically|were|had)\b", re.I)
+_CONSEQ = re.compile(r"\b(?:would|could|might)\b(?!\s+(?:say|choose|pick|go|select))|\bthen\b", re.I)
+_EXPLORE = re.compile(r"^\W*(?:option|choice)?\s*\(?[A-Za-z]\)[\w .]{0,30}?(?::|\s-\s)|^\W*(?:option|choice)\s*\(?[A-Za-z]\)?\s*:|"
+                      r"\b(?:let me|let's|let us|think about|what about|need to|to check|to evaluate|to consider|"
+                      r"the options are|options:|(?:first|then|next),?\s+(?:i|we)|"
+                      r"i\s+(?:will|need\s+to|should|have\s+to)(?!\s+(?:go\s+with|choose|pick|select|say)))\b", re.I)
+_LIST_GAP = re.compile(r"\s*(?:,|and|or|&|/)?\s*")
+_CLAUSE = re.compile(r"[,;:]|\s(?:but|although|though|whereas|while|however|yet|and so|so)\s|\s[-\u2013\u2014]+\s", re.I)
 
 def _sentences(s:str)->list:
-    "(start, sentence) pairs: split after . ! ? followed by a blank, and at line breaks."
-    out, i = [], 0
-    for m in _SENT.finditer(s):
-        if s[i:m.start()].strip(): out.append((i, s[i:m.start()]))
-        i = m.end()
-    if s[i:].strip(): out.append((i, s[i:]))
-    return out
+    "The sentences of a cleaned text: split after . ! ? followed by a blank, and at line breaks."
+    return [x for x in s.replace(". ", ".\n").replace("! ", "!\n").replace("? ", "?\n").split("\n") if x.strip()]
 
-def _conclusion(text:str, forms:list, letters:str, ended:bool=True)->tuple:
-    "The option a reasoning concludes, (letter or None, how): the last decisive reference wins."
-    sents, cands = _sentences(_clean(text)), []
-    for k, (i, sent) in enumerate(sents):
-        for j, L in _decisive(sent, letters):
-            if not _COND.search(re.split(r"[,;:]", sent[:j])[-1]): cands.append((i + j, L, "decisive statement"))
-        concluding = _MARKER.search(sent) or (ended and k == len(sents) - 1)
-        if not concluding or _NEG.search(sent) or _EXPLORE.search(sent): continue
-        ex = _uniq(_explicit(sent, letters, start=False)[0])
-        if len(ex) == 1: cands.append((i, ex[0], "letter in a concluding sentence"))
-        elif not ex:
-            found = _contained(_norm(sent), forms)
-            if len(found) == 1: cands.append((i, found[0], "option text in a concluding sentence"))
-    if not cands: return None, "no conclusion"
-    _, L, how = max(cands, key=lambda x: x[0])
-    return L, how
+def _clause_starts(sent:str)->list:
+    "Start offsets of the clauses of a sentence (split at , ; : and before but, although, so, ...)."
+    return [0] + [m.start() + 1 for m in _CLAUSE.finditer(sent)]
+
+# %% ../nbs/parse.ipynb #c656bb0e
+_ARTICLE = re.compile(r"[ \t]+(?!(?:and|or|vs|nor|is|was|seems|looks|appears|would|could|might|must|should|fits|matches|"
+                      r"remains|then|too|also|because|since|instead)\b)[a-z]")   # "A lamp", "I think"; not "A and B", "A is"
+
+def _mentions(sent:str, letters:str, bare:bool)->list:
+    "(start, end, letter) of the letters a sentence names: marked ones, and with `bare` lone capitals ('So B.')."
+    out = [(m.start(), m.end(), m.group(g).upper()) for m in _EXPLICIT.finditer(sent)
+           for g in "abcd" if m.group(g) and not (g == "d" and m.group(g) in "ai" and _word_after(sent, m.end()))]
+    if bare:
+        taken = {i for a, b, _ in out for i in range(a, b)}
+        for m in _BARE.finditer(sent):
+            if m.start() in taken: continue
+            if m.group(1) in "AI" and _ARTICLE.match(sent, m.end()): continue  # the article "A lamp", the pronoun "I think"
+            out.append((m.start(), m.end(), m.group(1)))
+    return sorted(x for x in out if x[2] in letters)
+
+def _denied(sent:str, cl:list, a:int, b:int, lo:int, hi:int, hypo:bool)->bool:
+    "Whether the mention `sent[a:b]` is negated, rejected or hypothetical (its context: `lo` to `hi`, within its clause)."
+    k = bisect.bisect_right(cl, a) - 1
+    if hypo and (k == 0 or _CONSEQ.search(sent, cl[k], cl[k+1] if k + 1 < len(cl) else len(sent))): return True
+    return bool(_COND.search(sent, max(lo, cl[k]), a) or _AFTER_NEG.match(sent[b:hi]))
+
+# %% ../nbs/parse.ipynb #d8b08546
+def _claims(sent:str, forms:list, letters:str, concluding:bool)->tuple:
+    "The conclusions one sentence states, strongest kind only: ([(position, letter)], how)."
+    cl, hypo = _clause_starts(sent), bool(_HYPO.match(sent))
+    ms = _mentions(sent, letters, concluding)
+    starts = [a for a, _, _ in ms]
+    ok = [not _denied(sent, cl, a, b, ms[i-1][1] if i else 0, starts[i+1] if i + 1 < len(ms) else len(sent), hypo)
+          for i, (a, b, _) in enumerate(ms)]
+    for i in range(len(ms) - 2, -1, -1):          # "(A) and (C) are wrong": a listed letter shares the verdict of the next
+        if _LIST_GAP.fullmatch(sent, ms[i][1], ms[i+1][0]) and not ok[i+1]: ok[i] = False
+    dec = [(j, L) for j, L in _decisive(sent, letters)
+           if not _denied(sent, cl, j, j + 1, 0, starts[k] if (k := bisect.bisect_right(starts, j)) < len(ms) else len(sent), hypo)]
+    if dec: return dec, "decisive statement"
+    post = lambda i: sent[ms[i][1]:starts[i+1] if i + 1 < len(ms) else len(sent)]
+    end = [(a, L) for i, (a, b, L) in enumerate(ms)
+           if ok[i] and (_ENDORSE.match(post(i)) or (concluding and _COMPARE.match(post(i))))]
+    if end: return end, "endorsed letter"
+    if not concluding or _EXPLORE.search(sent): return [], ""
+    kept = [(a, L) for (a, b, L), k in zip(ms, ok) if k]
+    if len({L for _, L in kept}) == 1: return kept, "letter in a concluding sentence"
+    if ms: return [], ""                            # letters named, none or several standing: no conclusion
+    cl2 = cl + [len(sent)]
+    found = _uniq(L for s, e in zip(cl2, cl2[1:]) if not _NEG.search(sent, s, e) and not (hypo and (s == 0 or _CONSEQ.search(sent, s, e)))
+                  for L in _contained(_norm(sent[s:e]), forms))
+    return ([(0, found[0])], "option text in a concluding sentence") if len(found) == 1 else ([], "")
+
+# %% ../nbs/parse.ipynb #03eaa625
+def _conclusion(
+    parts:list,              # [(cleaned text, source)], the model's own words last: [(prefill, "prefill"), (own, "model")]
+    forms:list,              # `_forms` of the options
+    letters:str,             # the prompt's letters
+    ended:bool=True,         # the reasoning was finished: its last sentence may conclude without a marker
+)->tuple:                    # (letter or None, how, source)
+    "The option a reasoning concludes: its last conclusion, in the model's own words if they state one, else the prefill's."
+    last = True
+    for text, src in reversed(parts):
+        sents = _sentences(_clean(text))           # cleaned only when reached: most conclusions are in the last part
+        for k in range(len(sents) - 1, -1, -1):      # from the end: the last conclusion wins, so the first found is it
+            sent = sents[k]
+            found, how = _claims(sent, forms, letters, bool(_MARKER.search(sent)) or (ended and last and k == len(sents) - 1))
+            if found: return max(found)[1], how + ("" if src == "model" else f" ({src})"), src
+        last = last and not sents
+    return None, "no conclusion", ""
 
 # %% ../nbs/parse.ipynb #d3f4453f
-def _fallback(region:str, forms:list, letters:str, explicit_only:bool=False)->tuple:
-    "Read an answer from free text: (letter or None, outcome, how, index of the line it came from)."
-    lines = [l for l in region.splitlines() if l.strip()]
-    if not lines: return None, "none", "empty", 0
-    L, out, how = _resolve(lines[-1], forms, letters, explicit_only)
-    if L: return L, out, "last line: " + how, len(lines) - 1
-    for k in range(len(lines) - 1, -1, -1):
-        d = _decisive(_clean(lines[k]), letters)
-        if d: return d[-1][1], "ok", "last decisive statement", k
-    return None, out, "last line: " + how, len(lines) - 1
+def _lines(region:str)->list:
+    "(offset, line) of the lines of `region` that hold more than tags and blanks."
+    out, i = [], 0
+    for line in region.split("\n"):
+        if line.strip() and (not ("<" in line or "＜" in line or "◁" in line) or _TAG.sub("", line).strip()): out.append((i, line))
+        i += len(line) + 1
+    return out
+
+def _fallback(region:str, forms:list, letters:str)->tuple:
+    "Read an answer from free text: (letter or None, outcome, how, offset of the line it was read from)."
+    lines = _lines(region)
+    if not lines: return None, "none", "empty", len(region)
+    L, out, how = _resolve(lines[-1][1], forms, letters)
+    if L: return L, out, "last line: " + how, lines[-1][0]
+    for i, line in reversed(lines):
+        c = _clean(line); cl = _clause_starts(c)
+        d = [L for j, L in _decisive(c, letters) if not _denied(c, cl, j, j + 1, 0, len(c), bool(_HYPO.match(c)))]
+        if d: return d[-1], "ok", "last decisive statement", i
+    return None, out, "last line: " + how, lines[-1][0]
 
 # %% ../nbs/parse.ipynb #4d7d0a2c
 @dataclass
 class _Split:
-    think: str        # the reasoning
-    blocks: list      # [(content, closed)] answer blocks after the reasoning
-    tail: str         # free text after the reasoning when there is no answer block
-    shape: str        # "tagged", "open think" (a think never closed, no answer) or "untagged"
+    think: list       # [(start, end)] spans of the reasoning
+    blocks: list      # [(start, end, closed)] spans of the `<answer>` blocks after the reasoning
+    free: tuple|None  # (start, end) of the free text an answer is read from when there is no `<answer>` block
+    closed: bool      # a `</think>` ended the reasoning
+    shape: str        # "tagged", "open think" (a `<think>` never closed, no `<answer>`) or "untagged"
 
 def _split(text:str)->_Split:
-    "Cut a response into reasoning, answer blocks and free tail text, tolerating missing tags."
-    tags = [(m, m.group(2).lower().startswith("think"), bool(m.group(1))) for m in _TAG.finditer(text)]
+    "Cut a response into reasoning, answer blocks and free text (as spans of `text`), tolerating missing tags."
+    tags = [(m, m.group(2).lower().startswith("think"), bool(m.group(1))) for m in _tag_re(text).finditer(text)]
     t_open = [m for m, th, cl in tags if th and not cl]
     t_close = [m for m, th, cl in tags if th and cl]
     a_open = [m for m, th, cl in tags if not th and not cl]
     if t_close: end, rest_at = t_close[-1].start(), t_close[-1].end()
     elif a_open: end, rest_at = a_open[0].start(), a_open[0].start()
-    elif t_open: return _Split(text[t_open[0].end():], [], "", "open think")
-    else: return _Split("", [], text, "untagged")
+    elif t_open: return _Split([(t_open[0].end(), len(text))], [], (t_open[0].end(), len(text)), False, "open think")
+    else: return _Split([], [], (0, len(text)), False, "untagged")
     first = next((m for m in t_open if m.start() < end), None)
-    think, rest = text[first.end() if first else 0:end], text[rest_at:]
-    late = next((m for m in _TAG.finditer(rest) if m.group(2).lower().startswith("think") and not m.group(1)), None)
-    if late: think, rest = think + "\n" + rest[late.end():], rest[:late.start()]
-    blocks, i, rtags = [], 0, list(_TAG.finditer(rest))
+    think, rest_end = [(first.end() if first else 0, end)], len(text)
+    late = next((m for m, th, cl in tags if th and not cl and m.start() >= rest_at), None)
+    if late: think.append((late.end(), len(text))); rest_end = late.start()
+    blocks, i = [], rest_at
+    rtags = [m for m, th, cl in tags if not th and rest_at <= m.start() and m.end() <= rest_end]
     for k, m in enumerate(rtags):
-        if m.start() < i or m.group(2).lower() != "answer" or m.group(1): continue
-        close = next((n for n in islice(rtags, k+1, None) if n.group(2).lower() == "answer" and n.group(1)), None)
-        if close: blocks.append((rest[m.end():close.start()], True)); i = close.end()
-        else: blocks.append((rest[m.end():], False)); break
-    return _Split(think, blocks, "" if blocks else _TAG.sub("\n", rest).strip(), "tagged")
+        if m.start() < i or m.group(1): continue
+        close = next((n for n in islice(rtags, k+1, None) if n.group(1)), None)
+        if close: blocks.append((m.end(), close.start(), True)); i = close.end()
+        else: blocks.append((m.end(), rest_end, False)); break
+    return _Split(think, blocks, None if blocks else (rest_at, rest_end), bool(t_close), "tagged")
 
 # %% ../nbs/parse.ipynb #23782e84
-def _read_blocks(blocks:list, forms:list, letters:str, finished:bool)->tuple:
-    "Read the `<answer>` blocks: (letter, status, note)."
-    res = [(_resolve(b, forms, letters, explicit_only=not (closed or finished)), closed) for b, closed in blocks]
+def _read_blocks(text:str, blocks:list, forms:list, letters:str, finished:bool)->tuple:
+    "Read the `<answer>` blocks: (letter, status, note); at the token limit only closed blocks count."
+    use = [(a, b) for a, b, closed in blocks if closed or finished]
+    if not use: return None, "truncated", "<answer> cut at the token limit"
+    res = [_resolve(text[a:b], forms, letters) for a, b in use]
     where = "<answer>" if len(res) == 1 else f"{len(res)} <answer> blocks"
-    got = _uniq(r[0] for r, _ in res if r[0])
-    amb = [r[2] for r, _ in res if r[1] == "ambiguous"]
-    if amb or len(got) > 1:
-        return None, "ambiguous", f"{where}: " + (amb[0] if amb else "different letters " + ", ".join(got))
-    complete = finished or any(closed for _, closed in res)
-    if got: return got[0], "ok" if complete else "truncated", f"{where}: " + next(r[2] for r, _ in res if r[0])
-    return None, "no_answer" if complete else "truncated", f"{where}: " + res[-1][0][2]
+    got = _uniq(r[0] for r in res if r[0])
+    amb = [r[2] for r in res if r[1] == "ambiguous"]
+    if amb or len(got) > 1: return None, "ambiguous", f"{where}: " + (amb[0] if amb else "different letters " + ", ".join(got))
+    if got: return got[0], "ok", f"{where}: " + next(r[2] for r in res if r[0])
+    return None, "no_answer", f"{where}: " + res[-1][2]
+
+# %% ../nbs/parse.ipynb #d0ca3e67
+def _chunks(s:str, size:int=600)->list:
+    "`s` cut at line breaks into pieces of about `size` characters or more (a sentence never spans two pieces)."
+    out, end = [], len(s)
+    while end > size:
+        i = s.rfind("\n", 0, end - size)
+        if i <= 0: break
+        out.append(s[i+1:end]); end = i
+    return [s[:end]] + out[::-1]
+
+def _reasoning(text:str, spans:list, pre:int)->list:
+    "The reasoning as raw parts [(text, source)] in order: the prefill's words (before offset `pre`), then the model's."
+    inj, own = [], []
+    for a, b in spans:
+        if a < pre: inj.append(text[a:min(b, pre)])
+        if b > pre: own.append(text[max(a, pre):b])
+    return [(c, src) for x, src in ((inj, "prefill"), (own, "model")) if x for c in _chunks("\n".join(x))]
+
+# %% ../nbs/parse.ipynb #9baacfe5
+_WORDCH = re.compile(r"\w")
+_WHERE = {"tagged": "after </think>, no <answer>", "open think": "reasoning never closed", "untagged": "untagged"}
+
+def _has_words(s:str)->bool:
+    "Whether `s` holds a word outside its tags."
+    if not _WORDCH.search(s): return False
+    return not ("<" in s or "＜" in s or "◁" in s) or bool(_WORDCH.search(_tag_re(s).sub(" ", s)))
+
+def _as_text(x)->str:
+    "Any input as text: None as '', bytes decoded (invalid bytes replaced), anything else by `str`."
+    if x is None: return ""
+    if isinstance(x, (bytes, bytearray)): return bytes(x).decode("utf-8", "replace")
+    return x if isinstance(x, str) else str(x)
+
+def _as_options(options)->list:
+    "The option texts as a list of str (None or a non-list as no options)."
+    if options is None or isinstance(options, (str, bytes)): return [] if options is None else [_as_text(options)]
+    try: return [_as_text(o) for o in options]
+    except TypeError: return []
 
 # %% ../nbs/parse.ipynb #f6466586
 def parse_response(
@@ -288,41 +441,35 @@ def parse_response(
     options:list,          # the prompt's option texts (with the abstain option, if any)
     *,
     finished:bool=True,    # False when the generation stopped at the token limit
-    strict:bool=False,     # keep `letter` only when `status == "ok"` (an answer read from `<answer>`)
+    strict:bool=False,     # read `letter` only from `<answer>` blocks after `</think>` (the protocol's reading)
     prefill:str|None=None, # the assistant prefill `text` starts with (injected, not the model's words)
 )->Parsed:
     "Read the reasoning, the chosen option and the option the reasoning concludes from a model's response."
-    text = "" if text is None else str(text)
-    opts = ["" if o is None else str(o) for o in (options or [])]
+    text, prefill, opts, finished = _as_text(text), _as_text(prefill), _as_options(options), bool(finished)
     letters, forms = LETTERS[:len(opts)], _forms(opts)
-    sp = _split(text)
-    if sp.shape == "untagged" and not finished:
-        think, ans, L, status, note = text, "", None, "truncated", "untagged: cut at the token limit"
-    elif sp.shape == "untagged":
-        L, out, how, k = _fallback(text, forms, letters)
-        lines = [l for l in text.splitlines() if l.strip()]
-        think, ans = "\n".join(lines[:k]), "\n".join(lines[k:])
-        status, note = ("ambiguous" if out == "ambiguous" else "no_answer"), "untagged: " + how
-    elif sp.blocks:
-        think, ans = sp.think, "\n".join(b.strip() for b, _ in sp.blocks)
-        L, status, note = _read_blocks(sp.blocks, forms, letters, finished)
-    elif sp.tail:
-        L, out, how, _ = _fallback(sp.tail, forms, letters, explicit_only=not finished)
-        think, ans, note = sp.think, sp.tail, "after </think>, no <answer>: " + how
-        status = "ambiguous" if out == "ambiguous" else ("no_answer" if finished else "truncated")
-    else:
-        think, ans, L = sp.think, "", None
-        status = "no_answer" if finished else "truncated"
-        note = "no answer: " + ("reasoning never closed" if sp.shape == "open think" else "nothing after </think>")
-    ended = sp.shape == "tagged" or (sp.shape == "untagged" and finished)
-    tl, tnote = _conclusion(think, forms, letters, ended) if think.strip() else (None, "no reasoning")
-    if status == "ambiguous" or (strict and status != "ok"): L = None
     pre = len(prefill) if prefill and text.startswith(prefill) else 0
-    cut = [m.start() for m in _TAG.finditer(text, pre) if m.group(1) or m.group(2).lower() == "answer"]
-    own = not pre or (not any(m.group(1) and m.group(2).lower().startswith("think") for m in _TAG.finditer(prefill))
-                      and bool(re.search(r"\w", _TAG.sub(" ", text[pre:cut[0] if cut else len(text)]))))
-    fmt = sp.shape == "tagged" and bool(sp.blocks) and all(c for _, c in sp.blocks)
-    return Parsed(think, ans, L, tl, status, finished, note, tnote, fmt, own, "model" if tl else "")
+    sp = _split(text)
+    if sp.blocks:
+        L, status, note = _read_blocks(text, sp.blocks, forms, letters, finished)
+        ans, think = "\n".join(text[a:b].strip() for a, b, _ in sp.blocks), sp.think
+    else:
+        a, b = sp.free; a = max(a, min(pre, b))                # free text: read from the model's own words only
+        if finished: L, out, how, off = _fallback(text[a:b], forms, letters)
+        else: L, out, how, off = None, "truncated", "cut at the token limit", b - a
+        status = "ok" if L else out if out in ("truncated", "ambiguous") else "no_answer"
+        read = out != "truncated"                                  # the last line is the answer, read or not
+        note, ans = f"{_WHERE[sp.shape]}: {how}", text[a + off:b].strip() if read else ""
+        cut = a + off if read else b                              # the lines before it are reasoning, in every shape
+        think = sp.think + ([(a, cut)] if text[a:cut].strip() else []) if sp.shape == "tagged" else [(sp.free[0], cut)]
+    if status != "ok": L = None
+    well = sp.shape == "tagged" and sp.closed and bool(sp.blocks)   # `<answer>` after `</think>`
+    fmt = well and all(c for _, _, c in sp.blocks)
+    if strict and L and not well: L, status, note = None, "no_answer", "strict, no </think> then <answer>: " + note
+    parts = _reasoning(text, think, pre)
+    ended = finished or sp.closed or bool(sp.blocks)
+    tl, tnote, src = _conclusion(parts, forms, letters, ended) if any(t.strip() for t, _ in parts) else (None, "no reasoning", "")
+    own = any(_has_words(text[max(a, pre):b]) for a, b in think if b > pre)
+    return Parsed("\n".join(text[a:b] for a, b in think), ans, L, tl, status, finished, note, tnote, fmt, own, src)
 
 # %% ../nbs/parse.ipynb #19e529a6
 def rule_consistent(
