@@ -147,8 +147,9 @@ def consistency_rate(
 # %% ../nbs/metrics.ipynb #a645a8ae
 def faithful_accuracy(df:pd.DataFrame, by=BY, consistency:str="rule")->pd.DataFrame:
     "Share of answers correct AND consistent among those whose consistency is determined; the undetermined share beside."
-    t = _consistency_counts(df, by, consistency, faithful=df["correct"].astype(bool) & (consistency_state(df, consistency) == "consistent"),
-                            correct_determined=df["correct"].astype(bool) & consistency_state(df, consistency).isin(["consistent", "inconsistent"]))
+    s, ok = consistency_state(df, consistency), df["correct"].astype(bool)
+    t = _consistency_counts(df, by, consistency, faithful=ok & (s == "consistent"),
+                            correct_determined=ok & s.isin(["consistent", "inconsistent"]))
     t["faithful_accuracy"] = _per_determined(t, "n_faithful")
     t["accuracy"] = _group(df, by)["correct"].mean().to_numpy()
     t["accuracy_determined"] = _per_determined(t, "n_correct_determined")
