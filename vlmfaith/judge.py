@@ -80,10 +80,10 @@ def judge_record(
 
 # %% ../nbs/judge.ipynb #50b92c77
 def judge_request(rec)->Prompt|None:
-    "The judge prompt for a stored generation record, or None when it has no reasoning or no answer to judge."
+    "The judge prompt for a stored generation record; None without reasoning of the model's own or without an answer."
     r = rec if isinstance(rec, GenerationRecord) else GenerationRecord.from_dict(rec)
     p = parse_generation(r, r.options)
-    if not p.think.strip() or not (p.answer_text or "").strip(): return None
+    if not p.think.strip() or not (p.answer_text or "").strip() or not p.own_reasoning: return None
     q = r.question or r.user_text.split(" Select from the following choices:")[0]
     return judge_prompt(q, r.options, p.think, p.answer_text, item_id=r.item_id)
 
@@ -192,7 +192,7 @@ def aggregate_judges(
 def judge_key(
     rec,                     # a store record (dict or `GenerationRecord`)
 )->str|None:
-    "The key of the judge prompt sent for `rec`, or None when nothing is judged (no reasoning or no answer)."
+    "The key of the judge prompt sent for `rec`, or None when nothing is judged (see `judge_request`)."
     p = judge_request(rec)
     return None if p is None else p.key
 
