@@ -278,10 +278,10 @@ def plot_quadrants(
             a.text(1.01, y, "n/a" if np.isnan(u) else f"{u:.0%}", va="center", fontsize="x-small", color="0.35",
                    transform=a.get_yaxis_transform(), gid="undetermined")
         _cond_axis(a, cs, horizontal=True); a.set_xlim(0, 1); a.xaxis.set_major_formatter(_PCT)
-        a.set_title(_panel_title(b, m, bs)); a.set_xlabel("share of determined answers (undetermined at the right)")
+        a.set_title(_panel_title(b, m, bs)); a.set_xlabel("determined answers")
         a.grid(axis="y", visible=False)
     fig.legend(*axs[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize="small")
-    fig.suptitle(f"Consistency of reasoning and answer ({consistency}) by correctness")
+    fig.suptitle(f"Consistency of reasoning and answer ({consistency}) by correctness\n(right of each bar: share undetermined)")
     return fig
 
 # %% ../nbs/plots.ipynb #f3019cbd
