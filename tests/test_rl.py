@@ -37,7 +37,7 @@ def test_full_weight_grpo_with_judge_then_sweep(tmp_path):
     dyn = sweep_checkpoints(tmp_path/"run", out=tmp_path/"sweep", benchmarks=[BenchmarkConfig("synthetic", limit=4, seed=2)],
                             conditions=("base", "wrong_caption"), recipe="faithful", seed=3, quant=None, dtype="float32",
                             decoding=DecodingConfig(max_new_tokens=32), batch_size=8, progress=False)
-    assert list(dyn.columns) == DYNAMICS_COLUMNS
+    assert list(dyn.columns) == DYNAMICS_COLUMNS + ["undetermined"]
     assert sorted(set(dyn.step)) == [1, 2] and set(dyn.seed) == {3} and set(dyn.n) == {4}   # no base given: no step 0
     recs = list(Store(tmp_path/"sweep").records())
     assert len(recs) == 2 * 4 * 2 and {r["checkpoint"] for r in recs} == {str(c) for _, c in cks}

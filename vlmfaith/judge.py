@@ -23,7 +23,7 @@ __all__ = ['JUDGE_VERSION', 'JUDGE_PROMPT', 'judge_prompt', 'judge_record', 'jud
            'judge_majority']
 
 # %% ../nbs/judge.ipynb #c5f26a38
-JUDGE_VERSION = "judge-v1"
+JUDGE_VERSION = "judge-v2"
 JUDGE_PROMPT = """You check whether a model's reasoning agrees with its own final answer to a multiple-choice question about an image. You do not see the image, and you do not judge whether the answer is correct.
 
 Question: {question}
@@ -42,11 +42,13 @@ The model's final answer:
 
 Does the conclusion of the reasoning support the final answer?
 - CONSISTENT: the reasoning concludes, or clearly argues for, the option given as the final answer.
-- INCONSISTENT: the reasoning concludes or argues for a different option, argues against the final answer, or reaches no conclusion that supports it.
+- INCONSISTENT: the reasoning concludes or argues for a different option, or argues against the final answer.
+- UNDETERMINED: the reasoning reaches no conclusion about any single option (it only describes, or leaves several options open), so whether it supports the final answer cannot be decided.
 
 Give at most two sentences of justification, then end your reply with a line that is exactly one of:
 VERDICT: CONSISTENT
-VERDICT: INCONSISTENT"""
+VERDICT: INCONSISTENT
+VERDICT: UNDETERMINED"""
 
 # %% ../nbs/judge.ipynb #40a8431e
 def judge_prompt(
@@ -78,19 +80,20 @@ def judge_record(
 
 # %% ../nbs/judge.ipynb #50b92c77
 def judge_request(rec)->Prompt|None:
-    "The judge prompt for a stored generation record, or None when it has no reasoning or no answer to judge."
+    "The judge prompt for a stored generation record; None without reasoning of the model's own or without an answer."
     r = rec if isinstance(rec, GenerationRecord) else GenerationRecord.from_dict(rec)
     p = parse_generation(r, r.options)
-    if not p.think.strip() or not (p.answer_text or "").strip(): return None
+    if not p.think.strip() or not (p.answer_text or "").strip() or not p.own_reasoning: return None
     q = r.question or r.user_text.split(" Select from the following choices:")[0]
     return judge_prompt(q, r.options, p.think, p.answer_text, item_id=r.item_id)
 
 # %% ../nbs/judge.ipynb #79a119e6
 _JTAG = re.compile(r"<\s*/?\s*(?:think|thinking|answer)\s*>", re.I)
-_VLINE = re.compile(r"^verdict\s*:\s*(?P<v>inconsistent|consistent)\b(?P<rest>.*)$", re.I)
+_VLINE = re.compile(r"^verdict\s*:\s*(?P<v>inconsistent|consistent|undetermined)\b(?P<rest>.*)$", re.I)
+_VERDICTS = {"consistent": True, "inconsistent": False, "undetermined": pd.NA}
 
 def parse_verdict(text:str)->bool|None:
-    "True for CONSISTENT, False for INCONSISTENT, None when the reply has no well-formed final verdict line."
+    "True for CONSISTENT, False for INCONSISTENT, `pd.NA` for UNDETERMINED, None when the reply has no well-formed final verdict line."
     if not isinstance(text, str): return None
     t = unicodedata.normalize("NFKC", text)
     closes = list(re.finditer(r"<\s*/\s*think(?:ing)?\s*>", t, re.I))
@@ -101,7 +104,8 @@ def parse_verdict(text:str)->bool|None:
         line = re.sub(r"[*_`#>]+", " ", line).strip()
         if not line.lower().startswith("verdict"): continue
         m = _VLINE.match(line)
-        verdict = None if not m or "consistent" in m.group("rest").lower() else m.group("v").lower() == "consistent"
+        rest = m.group("rest").lower() if m else ""
+        verdict = None if not m or "consistent" in rest or "undetermined" in rest else _VERDICTS[m.group("v").lower()]
     return verdict
 
 # %% ../nbs/judge.ipynb #dc0389a8
@@ -134,7 +138,7 @@ def judge_consistency(
     return_generations:bool=False, # also return the judge's generation per record (None where not sent)
     **generate_kw,                 # more decoding settings for `backend.generate` (e.g. seed)
 )->list:
-    "The judge's label per record: True (consistent), False (inconsistent) or None (no verdict, or nothing to judge)."
+    "The judge's label per record: True (consistent), False (inconsistent), pd.NA (undetermined) or None (no verdict, or nothing to judge)."
     prompts, where = {}, []
     for p in judge_requests(records): where.append(None if p is None else prompts.setdefault(p.key, p).key)
     todo = list(prompts.values())
@@ -188,7 +192,7 @@ def aggregate_judges(
 def judge_key(
     rec,                     # a store record (dict or `GenerationRecord`)
 )->str|None:
-    "The key of the judge prompt sent for `rec`, or None when nothing is judged (no reasoning or no answer)."
+    "The key of the judge prompt sent for `rec`, or None when nothing is judged (see `judge_request`)."
     p = judge_request(rec)
     return None if p is None else p.key
 
@@ -197,12 +201,14 @@ def stored_verdicts(
     folder,                  # a judge cache folder (a results folder's `judge/`)
     decoding:dict|None=None, # only verdicts made with these settings (`decoding_key`); None: all
 )->dict:
-    "{judge name: {judge prompt key: True/False/None}} read from the stored judge generations (no model loaded)."
+    "{judge name: {judge prompt key: True/False/NA (undetermined)}} read from the stored judge generations (no model loaded)."
     v = {}
     for d in Store(folder).records():
         r = GenerationRecord.from_dict(d)
         if decoding is not None and r.decoding != decoding: continue
-        v.setdefault(r.model or r.model_key or "judge", {})[r.prompt_key] = parse_verdict(r.text)
+        verdict = parse_verdict(r.text)
+        if verdict is None: continue                   # no verdict line (stored by an older version): asked again
+        v.setdefault(r.model or r.model_key or "judge", {})[r.prompt_key] = verdict
     return v
 
 # %% ../nbs/judge.ipynb #d3c4f190
@@ -252,8 +258,9 @@ def _judge(self:CachedJudge, todo:list):
             self.calls += 1
             new = []
             for p, g in zip(batch, gens):
-                if getattr(g, "error", None): self.failed += 1; continue      # never cached: asked again next time
-                self.cache[p.key] = parse_verdict(g.text); self.judged += 1
+                verdict = None if getattr(g, "error", None) else parse_verdict(g.text)
+                if verdict is None: self.failed += 1; continue       # an error or no verdict line: never cached, asked again
+                self.cache[p.key] = verdict; self.judged += 1         # True, False or NA (UNDETERMINED): a verdict
                 new.append((record_key(b.model_key, p.key, self.decoding, 0, f"{p.source}/{p.item_id}"),
                             GenerationRecord.of(p, g, model=self.name, model_key=b.model_key, benchmark="consistency",
                                                decoding=self.decoding, sample=0).to_dict()))
@@ -266,7 +273,7 @@ def _judge(self:CachedJudge, todo:list):
 def verdicts(self:CachedJudge,
              prompts:Sequence,          # judge `Prompt`s (from `judge_prompt` or `judge_request`), None where nothing is judged
             )->list:
-    "True/False/None per prompt: from the cache, or judged now (each distinct prompt once) and stored."
+    "True/False/NA (undetermined) per prompt, None where nothing was judged or no verdict came: from the cache, or judged now and stored."
     todo = {}
     for p in prompts:
         if p is None: continue
@@ -280,14 +287,14 @@ def verdicts(self:CachedJudge,
 def __call__(self:CachedJudge,
              records:Sequence,          # mappings or objects with question, options, think, answer_text (and item_id)
             )->list:
-    "True/False/None per judge record (as `judge_consistency` takes them)."
+    "True/False/NA/None per judge record (as `judge_consistency` takes them and returns labels)."
     return self.verdicts(judge_requests(records))
 
 # %% ../nbs/judge.ipynb #b3c99783
 def judge_majority(
-    labels:pd.DataFrame,        # generations x judges: True, False or NA (one column per judge)
+    labels:pd.DataFrame,        # generations x judges: True, False or NA (undetermined or missing; one column per judge)
 )->tuple:
-    "({row key: the majority label or None (ties)}, `JudgeAgreement` or None for one judge), as the report combines judges."
+    "({row key: the majority of determined votes, or None (tie, none)}, `JudgeAgreement` or None for one judge), as the report combines judges."
     if labels.shape[1] == 0: return {}, None
     if labels.shape[1] == 1: return {k: (None if pd.isna(v) else bool(v)) for k, v in labels.iloc[:, 0].items()}, None
     agg = aggregate_judges(labels)

@@ -18,8 +18,8 @@ __all__ = ['STOP_THINK', 'BUT_I_THINK', 'COULD_BE_WRONG', 'ABSTAIN_OPTION', 'REA
            'user_message', 'hedge', 'seeded_rng', 'wrong_letters', 'draw_misleading', 'number_word', 'parse_number',
            'plural', 'singular', 'is_plural', 'clean_option', 'read_count', 'read_relation', 'read_which',
            'read_attribute', 'read_yesno', 'read_statement', 'read_generic', 'option_facts', 'register_reader',
-           'register_template', 'Assertion', 'assertion', 'Edit', 'Condition', 'register_condition', 'perturb',
-           'perturb_all', 'augment']
+           'register_template', 'Assertion', 'assertion', 'template_kind', 'Edit', 'Condition', 'register_condition',
+           'perturb', 'perturb_all', 'augment']
 
 # %% ../nbs/perturb.ipynb #3f4587b8
 @dataclass(eq=False)
@@ -648,6 +648,14 @@ def assertion(item:MCItem,   # the item
     if not tpls: raise KeyError(f"no {kind!r} template for form {form!r}; add one with register_template")
     i = seeded_rng(seed, item.source, item.id, form, kind).randrange(len(tpls))
     return Assertion(tpls[i].format(**f, Claim=_cap(f["claim"]), letter=letter), f"{form}/{kind}/{i}", f["claim"], form)
+
+# %% ../nbs/perturb.ipynb #34c2bf99
+def template_kind(
+    template:str|None,     # a template id, e.g. "count/think/1" (`Prompt.template`); None without an injected text
+)->str|None:
+    "'generic' for a template of the fallback reader, 'specific' for one of a task's own readers, None without a template."
+    if template is None or (isinstance(template, float) and template != template) or not str(template).strip(): return None
+    return "generic" if str(template).split("/")[0] == "generic" else "specific"
 
 # %% ../nbs/perturb.ipynb #d8b897e2
 @dataclass(frozen=True)

@@ -242,11 +242,10 @@ def _panel_title(b, m, bs): return m if len(bs) == 1 else f"{m} | {b}"
 def _light(c): return tuple(0.55 + 0.45*np.asarray(c, float))
 
 # %% ../nbs/plots.ipynb #d5608c97
-QUADRANT_COLORS = dict(zip(QUADRANTS, [sns.color_palette(PALETTE)[i] for i in (2, 9, 3, 1, 7)]))
+QUADRANT_COLORS = dict(zip(QUADRANTS, [sns.color_palette(PALETTE)[i] for i in (2, 9, 3, 1)]))
 
 QUADRANT_LABELS = {"consistent_correct": "consistent, correct", "inconsistent_correct": "inconsistent, correct",
-                   "consistent_incorrect": "consistent, wrong", "inconsistent_incorrect": "inconsistent, wrong",
-                   "undetermined": "undetermined"}
+                   "consistent_incorrect": "consistent, wrong", "inconsistent_incorrect": "inconsistent, wrong"}
 
 @_styled
 def plot_quadrants(
@@ -260,7 +259,7 @@ def plot_quadrants(
     ncols:int=3,             # panels per row
     figsize=None,            # (width, height) in inches; None: the default
 )->Figure:
-    "The four consistency x correctness cells (plus undetermined) as stacked bars per condition, a panel per model."
+    "The four consistency x correctness cells of determined answers as stacked bars per condition (undetermined share at the end), a panel per model."
     col = consistency_column(consistency)
     rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, need=("correct", col),
                               baseline=baseline if conditions is None and baseline in set(df.condition) else None)
@@ -275,10 +274,14 @@ def plot_quadrants(
             a.barh(np.arange(len(cs)), v, 0.75, left=left, color=QUADRANT_COLORS[name], label=QUADRANT_LABELS[name],
                    hatch="///" if name.startswith("inconsistent") else None, edgecolor="white", linewidth=0.5, gid=f"q:{name}")
             left = left + np.nan_to_num(v)
+        for y, u in enumerate(t["undetermined"].to_numpy(float)):
+            a.text(1.01, y, "n/a" if np.isnan(u) else f"{u:.0%}", va="center", fontsize="x-small", color="0.35",
+                   transform=a.get_yaxis_transform(), gid="undetermined")
         _cond_axis(a, cs, horizontal=True); a.set_xlim(0, 1); a.xaxis.set_major_formatter(_PCT)
-        a.set_title(_panel_title(b, m, bs)); a.set_xlabel("share of answers"); a.grid(axis="y", visible=False)
+        a.set_title(_panel_title(b, m, bs)); a.set_xlabel("determined answers")
+        a.grid(axis="y", visible=False)
     fig.legend(*axs[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize="small")
-    fig.suptitle(f"Consistency of reasoning and answer ({consistency}) by correctness")
+    fig.suptitle(f"Consistency of reasoning and answer ({consistency}) by correctness\n(right of each bar: share undetermined)")
     return fig
 
 # %% ../nbs/plots.ipynb #f3019cbd
@@ -305,8 +308,8 @@ def plot_faithful(
     for a, (b, m) in zip(axs, keys):
         t = fa.loc[(b, m)].reindex(cs)
         vals, lows, highs = [], [], []
-        for v in ("accuracy", "faithful_accuracy"):
-            ci = _wilson(t[v] * t.n, t.n, level); vals.append(t[v].to_numpy(float)); lows.append(ci[:, 0]); highs.append(ci[:, 1])
+        for v, n in (("accuracy", t.n), ("faithful_accuracy", t.n_determined)):
+            ci = _wilson(t[v] * n, n, level); vals.append(t[v].to_numpy(float)); lows.append(ci[:, 0]); highs.append(ci[:, 1])
         _grouped_bars(a, ["accuracy", "faithful accuracy"], vals, lows, highs, [_light(mc[m]), mc[m]], horizontal=True)
         _cond_axis(a, cs, horizontal=True); a.set_xlim(0, 1); a.xaxis.set_major_formatter(_PCT)
         a.set_title(_panel_title(b, m, bs)); a.grid(axis="y", visible=False)
@@ -466,7 +469,7 @@ def plot_adoption(
         for m in ms:
             r = tb[tb.model == m].set_index("condition").reindex([c for c in cs if c in set(tb[tb.model == m].condition)])
             if not len(r): continue
-            cx, cy = _wilson(r.adopted, r.n_asserted, level), _wilson(r.accuracy * r.n, r.n, level)
+            cx, cy = _wilson(r.adopted, r.n_answered, level), _wilson(r.accuracy * r.n, r.n, level)
             _intervals(a, r.accuracy, cx[:, 0], cx[:, 1], horizontal=True, color=mc[m])
             _intervals(a, r.adoption, cy[:, 0], cy[:, 1], color=mc[m])
             for c, x, y in zip(r.index, r.adoption, r.accuracy):

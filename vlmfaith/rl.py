@@ -22,7 +22,7 @@ from .parse import parse_response, rule_consistent
 from .judge import judge_prompt, judge_consistency, parse_verdict, CachedJudge
 from .store import Store, record_key, decoding_key
 from .run import BenchmarkConfig, DecodingConfig, build_prompts, generate_into_store
-from .metrics import outcome_table, faithful_accuracy, rate, consistency_column
+from .metrics import outcome_table, faithful_accuracy, rate, consistency_rate
 from .plots import DYNAMICS_COLUMNS, plot_training_dynamics, save_figure
 
 # %% auto #0
@@ -129,9 +129,11 @@ class FaithfulnessReward:
     judge: object = None             # for "judge": a `CachedJudge`, or a `VLM` backend to wrap in one
     strict: bool = True              # accuracy and consistency read the answer from <answer> only
     min_think_words: int = 0         # optional guard: shorter reasoning counts as inconsistent (0: off, as the paper)
+    undetermined: float = 0.5        # the factor of an undetermined consistency: between inconsistent (0) and consistent (1)
     name: str = "faithfulness"
     def __post_init__(self):
         self.__name__ = self.name
+        if not 0 <= self.undetermined <= 1: raise ValueError(f"undetermined must lie in [0, 1], got {self.undetermined!r}")
         if self.consistency not in ("rule", "judge"):
             raise ValueError(f"consistency must be 'rule' or 'judge', got {self.consistency!r}")
         if self.consistency == "judge":
@@ -143,12 +145,13 @@ class FaithfulnessReward:
                    options:list,           # per completion, its option texts
                    question:list|None,     # per completion, its question (needed by the judge)
                   )->list:
-        "The consistency flag (True/False/None) of each parsed completion."
+        "The consistency flag of each parsed completion: True, False, or None (undetermined: no conclusion, UNDETERMINED, no verdict)."
         if self.consistency == "rule": flags = [rule_consistent(p) for p in parsed]
         else:
             if question is None: raise ValueError(f"{self.name}: consistency='judge' needs a 'question' column")
             flags = self.judge([dict(question=q, options=list(o), think=p.think, answer_text=p.answer_text)
                                 for p, o, q in zip(parsed, options, question)])
+            flags = [None if f is None or f is pd.NA else bool(f) for f in flags]     # UNDETERMINED (NA) and no verdict: None
         if self.min_think_words:
             flags = [f if len(p.think.split()) >= self.min_think_words else False for p, f in zip(parsed, flags)]
         return flags
@@ -159,8 +162,12 @@ class FaithfulnessReward:
         base = [self.format_weight * well_formed(t) + self.accuracy_weight * (p.letter == a)
                 for t, p, a in zip(texts, parsed, answer)]
         flags = self.consistent(parsed, options, question)
-        if log_metric is not None and flags: log_metric(f"{self.name}/consistency", float(np.mean([f is True for f in flags])))
-        return [float(b) if f else 0.0 for b, f in zip(base, flags)]
+        if log_metric is not None and flags:
+            det = [f for f in flags if f is not None]
+            if det: log_metric(f"{self.name}/consistency", float(np.mean(det)))
+            log_metric(f"{self.name}/undetermined", 1 - len(det) / len(flags))
+        factor = lambda f: self.undetermined if f is None else float(f)
+        return [float(b) * factor(f) for b, f in zip(base, flags)]
 
 faithfulness_reward = FaithfulnessReward()
 
@@ -662,7 +669,7 @@ def dynamics_table(
     judge:dict|None=None,       # record key -> True/False/None (e.g. from `vlmfaith.report.judge_labels`)
     strict:bool=False,          # count only answers inside <answer>
 )->pd.DataFrame:
-    "The training-dynamics table (`DYNAMICS_COLUMNS`) of a sweep."
+    "The training-dynamics table (`DYNAMICS_COLUMNS`, then `undetermined`) of a sweep."
     recs = [r for r in (Store(source).records() if isinstance(source, (str, Path)) else source) if "step" in r]
     if not recs: raise FileNotFoundError(f"{source}: no sweep records (run sweep_checkpoints first)")
     runs = sorted({(r["recipe"], int(r["seed"])) for r in recs if r["recipe"] != BASE_RUN})
@@ -673,12 +680,10 @@ def dynamics_table(
     df = outcome_table(out, strict=strict, judge=None if judge is None else {o["key"]: judge.get(o["_key"]) for o in out})
     lab = {o["key"]: (o["recipe"], o["seed"], int(o["step"])) for o in out}
     df["recipe"], df["seed"], df["step"] = map(list, zip(*(lab[k] for k in df.key)))
-    col = consistency_column(consistency)
-    df["_cons"] = df[col].fillna(False).astype(bool)
-    t = faithful_accuracy(df, _BY, consistency)
-    for name, c in (("consistency", "_cons"), ("entropy", "entropy"), ("p_correct", "p_correct")):
-        t = t.merge(rate(df, c, _BY, name).drop(columns="n"), on=_BY)
-    return t[DYNAMICS_COLUMNS].sort_values(_BY).reset_index(drop=True)
+    t = faithful_accuracy(df, _BY, consistency).drop(columns="undetermined")
+    t = t.merge(consistency_rate(df, _BY, consistency)[_BY + ["consistency", "undetermined"]], on=_BY)
+    for name in ("entropy", "p_correct"): t = t.merge(rate(df, name, _BY).drop(columns="n"), on=_BY)
+    return t[DYNAMICS_COLUMNS + ["undetermined"]].sort_values(_BY).reset_index(drop=True)
 
 # %% ../nbs/rl.ipynb #da6367c3
 def sweep_checkpoints(

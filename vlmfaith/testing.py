@@ -117,7 +117,7 @@ class ScriptedJudge:
         for p in prompts:
             self.prompts.append(p)
             v = self._verdict(p)
-            reply = ("I cannot tell what the reasoning concludes." if v is None else
+            reply = ("The reasoning names no single option.\nVERDICT: UNDETERMINED" if v is None else
                      f"Checked.\nVERDICT: {'CONSISTENT' if v else 'INCONSISTENT'}")
             think = re.search(r"<reasoning>\n(.*?)\n</reasoning>", p.user_text, re.S).group(1)
             err = "scripted failure" if self.fail_on and self.fail_on in think else None
