@@ -15,7 +15,9 @@ On a GPU machine, the real model's dimensions (not run here: no GPU on the machi
     python bench/backends.py --model qwen2.5-vl-7b --items 100 --max-new-tokens 512 --hf-quant 4bit \\
         --vllm-dtype bfloat16 --vllm "$(which vllm)" --batch-size 16 --concurrency 64
 The tiny model needs the CPU workarounds of tests/test_api_vllm.py (TINY_TV_PATCH=1, PYTHONPATH=tools/vllm_cpu,
-TORCH_COMPILE_DISABLE=1, a small KV cache); they are set here for `--model tiny` only."""
+TORCH_COMPILE_DISABLE=1, a small KV cache); they are set here for `--model tiny` only. The agreement columns compare
+like with like only at the same precision: with --hf-quant 4bit beside a bf16 server, they measure quantization too
+(pass --vllm-quant 4bit for bitsandbytes on both sides)."""
 import argparse, json, os, platform, re, subprocess, sys, tempfile, time, urllib.request
 from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -71,8 +73,11 @@ def machine()->dict:
     try: gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"], capture_output=True,
                               text=True, timeout=20).stdout.strip()
     except (OSError, subprocess.SubprocessError): pass
+    import torch, transformers
     return dict(host=platform.node(), platform=platform.platform(), python=platform.python_version(), cpu=cpu,
-                cpus=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(), gpu=gpu or None)
+                cpus=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(), gpu=gpu or None,
+                torch=torch.__version__, transformers=transformers.__version__, torch_threads=torch.get_num_threads(),
+                env={k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "VLLM_CPU_OMP_THREADS_BIND", "CUDA_VISIBLE_DEVICES")})
 
 def default_vllm()->str|None:
     "$VLMFAITH_VLLM, else the python of .venv-vllm, else a `vllm` on PATH."
@@ -103,6 +108,7 @@ def main(argv=None):
     ap.add_argument("--skip", default="", help="comma list of passes to skip: hf, vllm-cache, vllm-nocache")
     ap.add_argument("--json", default=str(ROOT/"bench"/"backends.json"), help="where to write the results")
     a = ap.parse_args(argv)
+    t_start = time.perf_counter()
     tiny, skip = a.model == "tiny", set(filter(None, a.skip.split(",")))
     conds = [c.strip() for c in a.conditions.split(",") if c.strip()]
     vllm_exe = a.vllm or default_vllm()
@@ -192,7 +198,9 @@ def main(argv=None):
             **{x: r[x] for x in ("cache_queries", "cache_hits", "cache_hit_rate", "version", "metrics_seen") if x in r})
     for x, y in (("hf", "vllm-cache"), ("hf", "vllm-nocache"), ("vllm-cache", "vllm-nocache")):
         if x in runs and y in runs: res["agreement"][f"{x} vs {y}"] = agreement(runs[x], runs[y])
+    res["wall_s"] = round(time.perf_counter() - t_start, 1)
     print(table(res))
+    print(f"wall time of the whole benchmark: {res['wall_s']} s")
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
     Path(a.json).write_text(json.dumps(res, indent=1, default=str))
     print(f"written {a.json}")
