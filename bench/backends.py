@@ -46,13 +46,14 @@ def cache_counters(m:dict)->tuple:
 def timed(f):
     t0 = time.perf_counter(); r = f(); return r, time.perf_counter() - t0
 
-def passes(vlm, prompts, a)->dict:
-    "Generation then letter probabilities over (prompt, generation) pairs: results and timings."
+def passes(vlm, prompts, a, between=None)->dict:
+    "Generation then letter probabilities over (prompt, generation) pairs: results and timings (`between()` runs in between)."
     gens, tg = timed(lambda: vlm.generate(prompts, max_new_tokens=a.max_new_tokens, temperature=0.0, batch_size=a.batch_size))
     errs = [g.error for g in gens if g.error]
     if errs: raise RuntimeError(f"{len(errs)} generations failed, first: {errs[0]}")
+    mid = between() if between else None
     lp, tl = timed(lambda: vlm.option_probs(list(zip(prompts, gens)), batch_size=a.batch_size))
-    return dict(gens=gens, lp=lp, gen_s=tg, letter_s=tl)
+    return dict(gens=gens, lp=lp, gen_s=tg, letter_s=tl, mid=mid)
 
 def agreement(x:dict, y:dict)->dict:
     "How far two backends' greedy texts and letter probabilities agree (same prompts, same order)."
@@ -171,14 +172,16 @@ def main(argv=None):
             b.generate(warm, max_new_tokens=4)                  # probes the server, warms it up (other items: no cache hits)
             b.option_probs(warm)
             m0 = metrics(b.server.url)
-            r = passes(b, prompts, a)
+            r = passes(b, prompts, a, between=lambda: metrics(b.server.url))
             m1 = metrics(b.server.url)
             r["version"] = b.server.version
             r["argv"] = b.server.argv
         finally: b.close()
-        q0, h0 = cache_counters(m0); q1, h1 = cache_counters(m1)
+        (q0, h0), (qm, hm), (q1, h1) = cache_counters(m0), cache_counters(r["mid"]), cache_counters(m1)
+        rate = lambda q, h: h / q if q > 0 else None
         r.update(startup_s=startup, server_ready_s=b.server.ready_s, cache_queries=q1 - q0, cache_hits=h1 - h0,
-                 cache_hit_rate=(h1 - h0) / (q1 - q0) if q1 > q0 else None,
+                 cache_hit_rate=rate(q1 - q0, h1 - h0), cache_hit_rate_gen=rate(qm - q0, hm - h0),
+                 cache_hit_rate_letter=rate(q1 - qm, h1 - hm),
                  metrics_seen=sorted(k for k in m1 if "prefix_cache" in k),
                  setup=f"vllm {b.server.version} quant={kw['quant']} dtype={kw['dtype']} prefix_caching={caching} "
                        f"concurrency={a.concurrency}")
@@ -195,7 +198,8 @@ def main(argv=None):
             completion_tokens=int(sum(g.completion_tokens for g in r["gens"])),
             prompt_tokens_mean=round(sum(g.prompt_tokens for g in r["gens"]) / n, 1),
             tokens_per_s=round(sum(g.completion_tokens for g in r["gens"]) / r["gen_s"], 2),
-            **{x: r[x] for x in ("cache_queries", "cache_hits", "cache_hit_rate", "version", "metrics_seen") if x in r})
+            **{x: r[x] for x in ("cache_queries", "cache_hits", "cache_hit_rate", "cache_hit_rate_gen", "cache_hit_rate_letter",
+                                 "version", "metrics_seen") if x in r})
     for x, y in (("hf", "vllm-cache"), ("hf", "vllm-nocache"), ("vllm-cache", "vllm-nocache")):
         if x in runs and y in runs: res["agreement"][f"{x} vs {y}"] = agreement(runs[x], runs[y])
     res["wall_s"] = round(time.perf_counter() - t_start, 1)
@@ -215,8 +219,9 @@ def table(res:dict)->str:
                    ("letter_s", "letter-probability pass, s"), ("generations_per_s", "generations/s"),
                    ("letter_passes_per_s", "letter passes/s"), ("both_per_s", "generation + letters per s"),
                    ("tokens_per_s", "generated tokens/s"), ("prompt_tokens_mean", "prompt tokens (mean)"),
-                   ("cache_hit_rate", "prefix-cache hit rate (tokens)")):
-        rows.append((lab, *[f(P[p].get(k), 3 if k == "cache_hit_rate" else 2) for p in P]))
+                   ("cache_hit_rate", "prefix-cache hit rate (tokens)"), ("cache_hit_rate_gen", "  in the generation pass"),
+                   ("cache_hit_rate_letter", "  in the letter pass")):
+        rows.append((lab, *[f(P[p].get(k), 3 if k.startswith("cache_hit_rate") else 2) for p in P]))
     w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = [f"{res['items']} items x {len(res['conditions'])} conditions = {res['prompts']} prompts, {res['model']}, greedy, "
            f"max_new_tokens {res['max_new_tokens']}; machine: {res['machine']['cpus']} CPUs ({res['machine']['cpu']}), "
