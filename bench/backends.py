@@ -25,8 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def metrics(url:str)->dict:
-    "The server's Prometheus counters, summed over labels: {name: value} (names without the _total suffix)."
-    with urllib.request.urlopen(url + "/metrics", timeout=10) as r: text = r.read().decode()
+    "The server's Prometheus counters, summed over labels: {name: value} (names without the _total suffix); {} without /metrics."
+    try:
+        with urllib.request.urlopen(url + "/metrics", timeout=10) as r: text = r.read().decode()
+    except OSError as e:
+        print(f"no metrics from {url}/metrics ({e}): the prefix-cache hit rate is left out", flush=True); return {}
     out = {}
     for line in text.splitlines():
         if line.startswith("#") or not line.strip(): continue
