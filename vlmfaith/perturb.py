@@ -721,8 +721,8 @@ for _n, _b, _d in [
     ("correct_caption", lambda item, seed: _caption(item, item.answer, seed, None), "a caption that supports the answer"),
 ]: register_condition(_n, _b, _d, overwrite=True)
 
-PAPER_CONDITIONS = ("base", "no_image", "stop_think", "wrong_think", "wrong_think_but", "correct_think",
-                    "wrong_caption", "wrong_caption_disclaimer", "correct_caption")   # the paper's nine, in this order
+PAPER_CONDITIONS = ("base", "stop_think", "wrong_think", "wrong_think_but", "correct_think",
+                    "wrong_caption", "wrong_caption_disclaimer", "correct_caption")   # the paper's eight, in its order (`no_image` is ours)
 
 # %% ../nbs/perturb.ipynb #af0b2b97
 def perturb(item:MCItem,           # the item
