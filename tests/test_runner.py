@@ -110,7 +110,7 @@ def test_unreadable_image_is_a_clear_error(tmp_path):
     spec = ExperimentSpec(models=[ModelConfig("tiny")], benchmarks=[BenchmarkConfig("cv-bench", path=str(fx))],
                           conditions=["base"], out=str(tmp_path/"out"))
     p = _cli(_write_spec(spec, tmp_path/"spec.yaml")); o, _ = p.communicate(timeout=120)
-    assert p.returncode == 1 and b"field 'image'" in o and b"CV-Bench" in o, o.decode()[-1500:]
+    assert p.returncode == 2 and b"field 'image'" in o and b"CV-Bench" in o, o.decode()[-1500:]
 
 class _Flaky:
     "Wraps a real backend; fails on the prompts of one item (a stand-in for a server error on one request)."

@@ -260,7 +260,7 @@ def check_runnable(
         if mc.name in given or mc.backend == "openai" or mc.name == "tiny": continue
         try: hub = resolve_model(mc.name).hub_id
         except KeyError as e: raise SpecError(f"spec field 'models[{i}].name': {e.args[0]}") from None
-        if _offline() and not Path(hub).expanduser().exists():
+        if mc.backend == "hf" and _offline() and not Path(hub).expanduser().exists():   # (a vllm server reports its own)
             from huggingface_hub import try_to_load_from_cache
             if not isinstance(try_to_load_from_cache(hub, "config.json", revision=mc.revision), str):
                 raise ModelNotAvailable(f"model {mc.name!r} ({hub}) is not in the local Hugging Face cache and HF_HUB_OFFLINE is set: "
@@ -357,7 +357,7 @@ def generate_into_store(
             if errors and not any(not g.error for r in results.values() for g, _ in r):     # nothing of the batch came back
                 log = store.root/"errors.jsonl" if store is not None else "the errors"
                 raise BackendFailed(f"{model_name or mk} | {benchmark}: every prompt of a batch failed ({len(batch)} prompts); first "
-                                    f"error: {' '.join(str(errors[0][1]).split())[:600]}; all errors: {log}", where)
+                                    f"error: {' '.join(str(errors[0][1]).split())[:2000]}; all errors: {log}", where)
     finally: bar.close()
     return counts
 
