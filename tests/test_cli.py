@@ -117,8 +117,9 @@ def test_merge_of_folders_that_do_not_exist(tmp_path):
     fails(2, "no1 does not exist", "merge", tmp_path/"no1", tmp_path/"no2", "-o", tmp_path/"m")
     assert not (tmp_path/"m").exists()
 
-def test_report_of_a_folder_that_does_not_exist(tmp_path):
+def test_report_of_a_folder_that_does_not_exist(tmp_path, files):
     fails(2, "no records", "report", tmp_path/"nothing")
+    fails(2, "a-file is a file, not a results folder", "report", files/"a-file")
 
 def test_debug_shows_the_traceback_then_the_line(tmp_path):
     rc, _, err = cli("--debug", "run", "--model", "qwen9", "--out", tmp_path/"o")
@@ -227,3 +228,14 @@ def test_a_backend_that_fails_every_prompt(tmp_path):
         rc, stdout, line, prov = _failed_run(out, srv.base_url)
     assert rc == 4 and "every prompt of a batch failed" in line and "scripted 400" in line
     assert [p["status"] for p in prov] == ["failed"] and "0 generated" in stdout and "1 left" in stdout
+
+def test_a_model_the_hub_does_not_serve_is_unavailable_not_a_traceback(monkeypatch):
+    "Online, transformers says 'not a valid model identifier' with an OSError: it becomes `ModelNotAvailable` (exit 3)."
+    import vlmfaith.models
+    from vlmfaith.run import make_backend, ModelConfig, ModelNotAvailable
+    from vlmfaith.cli import _failure
+    def no_such(*a, **kw): raise OSError("nobody/x is not a local folder and is not a valid model identifier listed on 'https://huggingface.co/models'\nmore")
+    monkeypatch.setattr(vlmfaith.models, "load_vlm", no_such)
+    with pytest.raises(ModelNotAvailable) as e: make_backend(ModelConfig("nobody/x"))
+    code, line = _failure(e.value)
+    assert code == 3 and "model 'nobody/x' could not be loaded (nobody/x is not a local folder" in line and "\n" not in line
