@@ -110,7 +110,7 @@ def test_unreadable_image_is_skipped_or_a_clear_error(tmp_path):
     spec = ExperimentSpec(models=[ModelConfig("tiny")], benchmarks=[BenchmarkConfig("cv-bench", path=str(fx), options={"strict": True})],
                           conditions=["base"], out=str(tmp_path/"out"))
     p = _cli(_write_spec(spec, tmp_path/"spec.yaml")); o, _ = p.communicate(timeout=120)
-    assert p.returncode != 0 and b"row 2, field 'image'" in o and b"CV-Bench" in o and b"unreadable_image" in o, o.decode()[-1500:]
+    assert p.returncode == 2 and b"row 2, field 'image'" in o and b"CV-Bench" in o and b"unreadable_image" in o, o.decode()[-1500:]
     assert not list((tmp_path/"out").rglob("*.jsonl")), "no model work before the error"
     spec.benchmarks[0].options, spec.out = {}, str(tmp_path/"out2")
     p = _cli(_write_spec(spec, tmp_path/"spec2.yaml")); o, _ = p.communicate(timeout=300)

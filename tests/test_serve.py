@@ -93,7 +93,7 @@ def test_crash_mid_run_is_one_clear_error_and_the_rerun_resumes(fake, tmp_path):
     assert len(list(Store(out).records())) == 4                                 # two batches stored before the crash
     prov = [json.loads(p.read_text()) for p in (out/"provenance").glob("*.json")]
     pid1 = prov[0]["models"]["org/crashy"]["info"]["pid"]
-    assert gone(pid1) and prov[0]["status"].startswith("stopped")
+    assert gone(pid1) and prov[0]["status"] == "partial"                        # two batches stored, then the crash
     counts = run(_spec(out, fake), progress=False)[("org/crashy", "synthetic")]
     assert (counts["skipped"], counts["generated"], counts["failed"]) == (4, 4, 0)
     assert len(list(Store(out).records())) == 8

@@ -6,44 +6,111 @@ Docs: https://vlmfaith.github.io/vlmfaith/cli.html.md"""
 
 # %% ../nbs/cli.ipynb #305d4b74
 from __future__ import annotations
-import argparse, sys, time
-from .data import BENCHMARKS, ItemError
+import argparse, os, sys, time, traceback
+from pathlib import Path
+from .data import BENCHMARKS, ItemError, BenchmarkNotAvailable
 from .perturb import CONDITIONS
-from .store import merge, parse_shard
-from .run import (ExperimentSpec, ModelConfig, BenchmarkConfig, RunStopped, DEFAULT_OUT, default_spec, run)
+from .store import merge, parse_shard, StoreError, FolderBusy
+from .run import (ExperimentSpec, ModelConfig, BenchmarkConfig, RunStopped, Interrupted, BackendFailed, SpecError,
+                          ModelNotAvailable, BACKENDS, DEFAULT_OUT, default_spec, run, merge_runs)
 from .report import report
 
 # %% auto #0
-__all__ = ['main']
+__all__ = ['EXIT_CODES', 'EPILOG', 'main']
+
+# %% ../nbs/cli.ipynb #02a8e332
+EXIT_CODES = dict(done=0, internal=1, bad_input=2, unavailable=3, stopped=4, interrupted=130)
+
+EPILOG = """exit codes:
+  0    done
+  1    internal error (a bug): rerun with --debug and report the traceback
+  2    bad input: an argument, a spec file, a benchmark file, a folder of other settings, a conflicting merge
+  3    unavailable: a benchmark or model not here and not reachable (offline?), a folder another run holds
+  4    run stopped: the backend failed on every prompt of a batch (see OUT/errors.jsonl)
+  130  interrupted (Ctrl-C); the same command resumes"""
+
+# %% ../nbs/cli.ipynb #5b8c07c0
+def _failure(e:BaseException)->tuple:
+    "(exit code, one-line message) of the exception that ended a command."
+    text = " ".join(str(e.args[0] if isinstance(e, KeyError) and e.args else e).split())
+    if isinstance(e, (Interrupted, KeyboardInterrupt)):
+        return EXIT_CODES["interrupted"], text or "interrupted (Ctrl-C); the same command resumes"
+    if isinstance(e, BackendFailed):
+        return EXIT_CODES["stopped"], (f"run failed: {text}. The backend answered nothing: check it (a server's URL, that it is up, "
+                                       "the model name it serves) before running again; stored records are kept")
+    if isinstance(e, RunStopped): return EXIT_CODES["stopped"], f"run stopped: {text}"
+    if isinstance(e, (BenchmarkNotAvailable, ModelNotAvailable, FolderBusy)):
+        return EXIT_CODES["unavailable"], text.replace("path=...", "--path (a spec's path)")
+    if isinstance(e, (SpecError, ValueError, ItemError, StoreError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
+                      FileExistsError, PermissionError)): return EXIT_CODES["bad_input"], f"error: {text}"
+    if isinstance(e, OSError): return EXIT_CODES["unavailable"], f"{type(e).__name__}: {text}"
+    return EXIT_CODES["internal"], f"internal error: {type(e).__name__}: {text}; rerun with --debug for the traceback, and report it"
 
 # %% ../nbs/cli.ipynb #b8669766
+def _at_least(lo, kind=int):
+    "An argparse type: a `kind` number >= `lo`."
+    def conv(s):
+        try: v = kind(s)
+        except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a {'whole number' if kind is int else 'number'}") from None
+        if v < lo: raise argparse.ArgumentTypeError(f"must be >= {lo}, got {s}")
+        return v
+    return conv
+
+def _shard(s:str)->str:
+    try: parse_shard(s); return s
+    except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
+
+class _Parser(argparse.ArgumentParser):
+    "argparse with one-line errors (exit code 2)."
+    def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
 def _parser():
-    p = argparse.ArgumentParser(prog="vlmfaith", description="Robustness and CoT consistency of vision-language models.")
-    sub = p.add_subparsers(dest="cmd")
-    r = sub.add_parser("run", help="run (or resume) an experiment; no arguments: the embedded demo")
-    r.add_argument("spec", nargs="?", help="a YAML or TOML experiment spec")
-    r.add_argument("--model", action="append", help="registry name, hub id or folder ('tiny': smoke-test model); repeatable")
-    r.add_argument("--backend", default="hf", choices=["hf", "openai", "vllm"], help="vllm: start and stop a local vllm serve")
-    r.add_argument("--quant", default="4bit", help="4bit, 8bit or none (hf backend)")
-    r.add_argument("--base-url", help="OpenAI-compatible server (openai backend)")
-    r.add_argument("--benchmark", action="append", help="benchmark name (see `vlmfaith ls`); repeatable")
-    r.add_argument("--path", help="local copy of the benchmark")
-    r.add_argument("--limit", type=int, help="stratified sample of this many items")
-    r.add_argument("--seed", type=int, default=0, help="benchmark sampling seed")
-    r.add_argument("--conditions", help="comma-separated condition names (name+abstain adds the abstain option)")
-    r.add_argument("--max-new-tokens", type=int); r.add_argument("--temperature", type=float)
-    r.add_argument("--samples", type=int); r.add_argument("--batch-size", type=int)
-    r.add_argument("--judge", action="append", help="LLM judge model for consistency; repeatable")
-    r.add_argument("--no-judge", action="store_true", help="no LLM judge (rule-based consistency only)")
-    r.add_argument("--out", help="results folder")
-    r.add_argument("--shard", help="i/n: run this machine's share of the work")
-    r.add_argument("--no-report", action="store_true", help="do not write the report after the run")
+    fmt = argparse.RawDescriptionHelpFormatter
+    dbg = argparse.ArgumentParser(add_help=False)
+    dbg.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="on failure, print the Python traceback too")
+    p = _Parser(prog="vlmfaith", description="Robustness and CoT consistency of vision-language models.", epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("--debug", action="store_true", help="on failure, print the Python traceback too")
+    sub = p.add_subparsers(dest="cmd", metavar="{run,report,merge,ls}")
+    r = sub.add_parser("run", parents=[dbg], epilog=EPILOG, formatter_class=fmt, help="run (or resume) an experiment; no arguments: the embedded demo",
+                       description="Run (or resume) an experiment: a spec file, the flags on top of it. With neither, the embedded "
+                                   "demo (the synthetic benchmark on the tiny smoke-test model, CPU, a few minutes).")
+    r.add_argument("spec", nargs="?", help="a YAML or TOML experiment spec; the flags below override its fields")
+    r.add_argument("--model", action="append", help="registry name (`vlmfaith ls models`), hub id (owner/name) or local folder; "
+                   "'tiny' is the smoke-test model; repeatable (default: the spec's, else the demo's tiny model)")
+    r.add_argument("--backend", choices=BACKENDS, help="how the --model runs: hf (transformers, in this process), openai (an "
+                   "OpenAI-compatible server, see --base-url) or vllm (a local vllm serve, started and stopped) (default: hf)")
+    r.add_argument("--quant", choices=["4bit", "8bit", "none"], help="quantization of the --model, hf and vllm backends "
+                   "(default: 4bit; 'tiny' always runs unquantized in float32)")
+    r.add_argument("--base-url", help="the server of --backend openai, e.g. http://localhost:8000/v1 (default: api.openai.com)")
+    r.add_argument("--benchmark", action="append", help="benchmark name (`vlmfaith ls benchmarks`); repeatable "
+                   "(default: the spec's, else synthetic)")
+    r.add_argument("--path", help="local copy of the --benchmark's published files (default: the Hugging Face Hub); one --benchmark only")
+    r.add_argument("--limit", type=_at_least(1), help="a stratified sample of this many items per benchmark (default: all; the demo: 200)")
+    r.add_argument("--seed", type=_at_least(0), help="seed of the --benchmark's sample (default: 0)")
+    r.add_argument("--conditions", help="comma-separated condition names; name+abstain adds the \"I'm not sure\" option "
+                   "(`vlmfaith ls conditions`; default: the spec's, else all eleven)")
+    r.add_argument("--max-new-tokens", type=_at_least(1), help="token limit per generation (default: 1024; the demo: 48)")
+    r.add_argument("--temperature", type=_at_least(0.0, float), help="sampling temperature; 0 is greedy (default: 0)")
+    r.add_argument("--samples", type=_at_least(1), help="generations per prompt; more than 1 needs --temperature > 0 (default: 1)")
+    r.add_argument("--batch-size", type=_at_least(1), help="prompts per batch, every model (default: 8; tiny: 16)")
+    r.add_argument("--judge", action="append", help="LLM judge of consistency, run by the models' backend; repeatable "
+                   "(default: the spec's; the demo: tiny)")
+    r.add_argument("--no-judge", action="store_true", help="no LLM judge: rule-based consistency only")
+    r.add_argument("--out", help=f"results folder (default: the spec's out; the demo: {DEFAULT_OUT}; with --model: runs/default)")
+    r.add_argument("--shard", type=_shard, help="i/n, i counted from 0: run this machine's share of the work, e.g. 0/4 "
+                   "(default: all of it)")
+    r.add_argument("--no-report", action="store_true", help="do not write the report after the run (a sharded run never does)")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
-    rp = sub.add_parser("report", help="score a results folder: parse, judge, tables, figures")
-    rp.add_argument("out"); rp.add_argument("--strict", action="store_true", help="count only answers inside <answer>")
-    rp.add_argument("--no-judge", action="store_true"); rp.add_argument("--quiet", action="store_true")
-    m = sub.add_parser("merge", help="join the results folders of several shards")
-    m.add_argument("sources", nargs="+"); m.add_argument("-o", "--out", required=True)
+    rp = sub.add_parser("report", parents=[dbg], epilog=EPILOG, formatter_class=fmt,
+                        help="score a results folder: parse, judge, tables, figures (into OUT/report)")
+    rp.add_argument("out", help="the results folder")
+    rp.add_argument("--strict", action="store_true", help="count only answers inside <answer>")
+    rp.add_argument("--no-judge", action="store_true", help="skip the spec's LLM judges (rule-based consistency only)")
+    rp.add_argument("--quiet", action="store_true", help="no progress bars")
+    m = sub.add_parser("merge", parents=[dbg], epilog=EPILOG, formatter_class=fmt,
+                       help="join the results folders of several shards or machines (records, provenance, spec)")
+    m.add_argument("sources", nargs="+", help="results folders to merge")
+    m.add_argument("-o", "--out", required=True, help="the merged folder (created, or merged into)")
     ls = sub.add_parser("ls", help="list benchmarks, models and conditions")
     ls.add_argument("what", nargs="?", choices=["benchmarks", "models", "conditions"])
     ls.add_argument("--check", nargs="?", const="", metavar="PATH", help="dry run: read a local copy of a benchmark and count loaded, repaired and skipped rows")
@@ -55,20 +122,40 @@ def _parser():
 
 # %% ../nbs/cli.ipynb #2cf17e74
 def _spec_from_args(a)->ExperimentSpec:
+    "The spec the flags describe (a spec file, the demo or the defaults, the flags on top); `SpecError` for a flag that cannot apply."
+    conds = None
+    if a.conditions is not None:
+        conds = [c.strip() for c in a.conditions.split(",") if c.strip()]
+        if not conds: raise SpecError(f"--conditions {a.conditions!r}: no condition names; give some, e.g. base,wrong_think (`vlmfaith ls conditions`)")
+    if a.judge and a.no_judge: raise SpecError("--judge and --no-judge contradict each other: give one")
+    for flag, v in (("--path", a.path), ("--seed", a.seed)):
+        if v is not None and not a.benchmark: raise SpecError(f"{flag} needs --benchmark NAME (the benchmark it is for)")
+    if a.path is not None and len(a.benchmark) > 1:
+        raise SpecError("--path is the files of one --benchmark; for several, write a spec file with a path per benchmark")
+    if not a.model:
+        if a.backend == "openai": raise SpecError("--backend openai needs --model NAME (the model the server serves)")
+        for flag, v in (("--backend", a.backend), ("--quant", a.quant), ("--base-url", a.base_url)):
+            if v is not None: raise SpecError(f"{flag} applies to the models given with --model: add --model NAME (in a spec file, set it per model)")
+    backend = a.backend or "hf"
+    if a.base_url and backend != "openai": raise SpecError(f"--base-url is for --backend openai (here: --backend {backend})")
+    if a.quant is not None and backend == "openai": raise SpecError("--quant is for the hf and vllm backends; an OpenAI-compatible server quantizes on its side")
+    if a.quant not in (None, "none") and "tiny" in (a.model or []):
+        raise SpecError(f"--quant {a.quant}: the tiny model always runs unquantized in float32; drop --quant")
     spec = ExperimentSpec.load(a.spec) if a.spec else (default_spec(a.out or DEFAULT_OUT) if not a.model else ExperimentSpec())
     if a.model:
-        spec.models = [ModelConfig(m, backend=a.backend, quant=None if a.quant in ("none", "None") else a.quant,
-                                   base_url=a.base_url, batch_size=a.batch_size or (16 if m == "tiny" else 8)) for m in a.model]
-    if a.benchmark: spec.benchmarks = [BenchmarkConfig(b, limit=a.limit, path=a.path, seed=a.seed) for b in a.benchmark]
+        quant = None if a.quant == "none" else (a.quant or "4bit")
+        spec.models = [ModelConfig(m, backend=backend, quant=quant, base_url=a.base_url,
+                                   batch_size=a.batch_size or (16 if m == "tiny" else 8)) for m in a.model]
+    if a.benchmark: spec.benchmarks = [BenchmarkConfig(b, limit=a.limit, path=a.path, seed=a.seed or 0) for b in a.benchmark]
     elif a.limit is not None:
         for b in spec.benchmarks: b.limit = a.limit
-    if a.conditions: spec.conditions = [c.strip() for c in a.conditions.split(",") if c.strip()]
+    if conds is not None: spec.conditions = conds
     if a.batch_size:
         for m in spec.models: m.batch_size = a.batch_size
     d = spec.decoding
     for f in ("max_new_tokens", "temperature", "samples"):
         if getattr(a, f) is not None: setattr(d, f, getattr(a, f))
-    if a.judge: spec.judges = [ModelConfig(j, backend=a.backend, quant=spec.models[0].quant, base_url=a.base_url) for j in a.judge]
+    if a.judge: spec.judges = [ModelConfig(j, backend=backend, quant=spec.models[0].quant, base_url=a.base_url) for j in a.judge]
     if a.no_judge: spec.judges = []
     if a.out: spec.out = a.out
     spec.__post_init__()
@@ -115,32 +202,47 @@ def _ls_check(path:str|None, benchmark:str|None=None, split:str|None=None, show:
     return 0
 
 # %% ../nbs/cli.ipynb #768e52aa
+def _counts_line(model:str, bench:str, c:dict)->str:
+    "One line of a run's summary: generated, already stored, failed, left (and other shards' share)."
+    s = f"{model} | {bench}: {c['generated']} generated, {c['skipped']} already stored, {c['failed']} failed, {c.get('left', 0)} left"
+    return s + (f", {c['other_shards']} for other shards" if c.get("other_shards") else "")
+
+def _run(a)->int:
+    "`vlmfaith run`: the spec from the flags, the run, its counts, the report."
+    spec = _spec_from_args(a)
+    t0 = time.time()
+    res = run(spec, shard=a.shard, progress=not a.quiet)
+    for (m, b), c in res.items(): print(_counts_line(m, b, c))
+    failed = sum(c["failed"] for c in res.values())
+    print(f"run finished in {time.time()-t0:.0f}s: {spec.out}"
+          + (f" ({failed} failed, not stored: see {spec.out}/errors.jsonl; running again retries them)" if failed else ""))
+    if any(m.name == "tiny" for m in spec.models):
+        print("vlmfaith: the 'tiny' model has random weights (trained only to emit the answer format): its numbers "
+              "are a smoke test of the pipeline, not a measurement.", file=sys.stderr)
+    if not a.no_report and parse_shard(a.shard)[1] == 1: print(report(spec.out, progress=not a.quiet))
+    return 0
+
 def main(
     argv=None,              # the command line's words after `vlmfaith` (None: sys.argv)
 )->int:
-    "The `vlmfaith` command."
-    a = _parser().parse_args(argv)
+    "The `vlmfaith` command; returns its exit code (`EXIT_CODES`), a failure told in one line on stderr."
+    try: a = _parser().parse_args(argv)
+    except SystemExit as e: return e.code                      # --help, or a one-line argument error (2)
     if a.cmd is None: _parser().print_help(); return 2
+    if getattr(a, "quiet", False): os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         if a.cmd == "ls": return _ls(a.what) if a.check is None else _ls_check(a.check or a.path, a.benchmark, a.split)
         if a.cmd == "merge":
-            res = merge(a.sources, a.out); print(f"merged {res['records']} records from {res['sources']} folders into {a.out} ({res['written']} new)"); return 0
+            res = merge_runs(a.sources, a.out)
+            print(f"merged {res['records']} records from {res['sources']} folders into {a.out} ({res['written']} new)"); return 0
         if a.cmd == "report":
+            if Path(a.out).exists() and not Path(a.out).is_dir(): raise SpecError(f"report: {a.out} is a file, not a results folder")
             print(report(a.out, strict=a.strict, judge=not a.no_judge, progress=not a.quiet)); return 0
-        spec = _spec_from_args(a)
-        if any(m.name == "tiny" for m in spec.models):
-            print("vlmfaith: the 'tiny' model has random weights (trained only to emit the answer format): its numbers "
-                  "are a smoke test of the pipeline, not a measurement.", file=sys.stderr)
-        t0 = time.time()
-        res = run(spec, shard=a.shard, progress=not a.quiet)
-        for (m, b), c in res.items():
-            print(f"{m} | {b}: {c['generated']} generated, {c['skipped']} already stored, {c['failed']} failed, "
-                  f"{c['other_shards']} left to other shards")
-        print(f"run finished in {time.time()-t0:.0f}s: {spec.out}")
-        if not a.no_report and parse_shard(a.shard)[1] == 1:
-            print(report(spec.out, progress=not a.quiet))
-        return 0
-    except RunStopped as e: print(f"vlmfaith: {e}", file=sys.stderr); return 130
-    except (ValueError, KeyError, ItemError, FileNotFoundError) as e:
-        print(f"vlmfaith: error: {e}", file=sys.stderr); return 1
+        return _run(a)
+    except (Exception, KeyboardInterrupt) as e:
+        code, msg = _failure(e)
+        for (m, b), c in getattr(e, "summary", {}).items(): print(_counts_line(m, b, c))
+        if getattr(a, "debug", False): traceback.print_exc()
+        print(f"vlmfaith: {msg}", file=sys.stderr, flush=True)
+        return code
 

@@ -13,11 +13,24 @@ from typing import Any, Callable, Sequence
 from .data import load_benchmark, BENCHMARKS, ItemError
 from .perturb import perturb, Prompt, CONDITIONS
 from .models import CapabilityError
-from .store import Store, StoreFile, GenerationRecord, decoding_key, record_key, write_provenance, environment_info, merge, parse_shard, in_shard
+from fastcore.basics import patch
+from .store import Store, StoreFile, FolderBusy, GenerationRecord, decoding_key, record_key, write_provenance, environment_info, merge, parse_shard, in_shard
 
 # %% auto #0
-__all__ = ['DEFAULT_CONDITIONS', 'DEFAULT_OUT', 'ModelConfig', 'BenchmarkConfig', 'DecodingConfig', 'ExperimentSpec',
-           'make_backend', 'RunStopped', 'generate_into_store', 'build_prompts', 'run', 'default_spec']
+__all__ = ['BACKENDS', 'DEFAULT_CONDITIONS', 'IDENTITY', 'DEFAULT_OUT', 'SpecError', 'ModelConfig', 'BenchmarkConfig',
+           'DecodingConfig', 'ExperimentSpec', 'ModelNotAvailable', 'make_backend', 'check_runnable', 'RunStopped',
+           'Interrupted', 'BackendFailed', 'generate_into_store', 'build_prompts', 'SettingsDiffer', 'merge_specs',
+           'folder_spec', 'check_folder', 'run', 'merge_runs', 'default_spec']
+
+# %% ../nbs/run.ipynb #4c469c00
+class SpecError(ValueError): "A spec (a file, its fields, or command-line flags) that cannot run: names the field and what to use."
+
+# %% ../nbs/run.ipynb #70af5f43
+def _whole(v, where:str, lo:int)->int:
+    "`v` if it is a whole number >= `lo`, else `SpecError` naming the field."
+    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+        raise SpecError(f"spec field {where!r}: must be a whole number >= {lo}, got {v!r}")
+    return v
 
 # %% ../nbs/run.ipynb #a291b7e2
 @dataclass
@@ -25,8 +38,8 @@ class ModelConfig:
     "One model to run: a registry name, hub id or local folder, and how to load it."
     name: str = "tiny"               # "tiny" = the tiny random-weight smoke-test model, built on the fly
     backend: str = "hf"              # "hf" (transformers, in this process), "openai" (an OpenAI-compatible server) or "vllm" (a managed vLLM server)
-    quant: str|None = "4bit"         # hf: "4bit", "8bit" or None
-    dtype: str = "bfloat16"          # hf: dtype of the unquantized modules
+    quant: str|None = "4bit"         # hf, vllm: "4bit", "8bit" or None ("none" in TOML, which has no null); tiny: always None
+    dtype: str = "bfloat16"          # hf: dtype of the unquantized modules (tiny: always float32)
     min_pixels: int|None = None      # hf: image pixel budget (None: the registry's default)
     max_pixels: int|None = None
     revision: str|None = None        # hf: hub revision
@@ -34,6 +47,25 @@ class ModelConfig:
     api_key_env: str = "OPENAI_API_KEY"  # openai: environment variable holding the key
     batch_size: int = 8              # prompts per batch (hf) or per flush (openai)
     options: dict = field(default_factory=dict)   # further keyword arguments for the backend
+
+    def __post_init__(self):
+        if isinstance(self.quant, str) and self.quant.strip().lower() in ("none", "null", ""): self.quant = None
+        if self.name == "tiny" and self.backend != "openai": self.quant, self.dtype = None, "float32"   # what it runs in
+
+# %% ../nbs/run.ipynb #66d24335
+BACKENDS = ("hf", "openai", "vllm")
+
+@patch
+def check(self:ModelConfig, where:str="models[0]")->ModelConfig:
+    "Refuse settings that cannot run (`SpecError` naming the field); nothing is loaded."
+    at = lambda f: f"spec field '{where}.{f}'"
+    if not isinstance(self.name, str) or not self.name.strip(): raise SpecError(f"{at('name')}: a model name is needed, got {self.name!r}")
+    if self.backend not in BACKENDS: raise SpecError(f"{at('backend')}: unknown backend {self.backend!r}; use 'hf', 'openai' or 'vllm'")
+    if self.quant not in ("4bit", "8bit", None): raise SpecError(f"{at('quant')}: {self.quant!r} is not a quantization; use '4bit', '8bit' or 'none'")
+    if self.base_url and self.backend != "openai":
+        raise SpecError(f"{at('base_url')}: only the 'openai' backend talks to a server URL (this model's backend: {self.backend!r})")
+    _whole(self.batch_size, f"{where}.batch_size", 1)
+    return self
 
 # %% ../nbs/run.ipynb #c886b941
 @dataclass
@@ -46,6 +78,19 @@ class BenchmarkConfig:
     seed: int = 0
     options: dict = field(default_factory=dict)   # further keyword arguments for the loader
 
+# %% ../nbs/run.ipynb #76aaa49a
+@patch
+def check(self:BenchmarkConfig, where:str="benchmarks[0]")->BenchmarkConfig:
+    "Refuse a benchmark that cannot be read as given (`SpecError` naming the field); nothing is loaded."
+    try: b = BENCHMARKS[self.name]
+    except KeyError as e: raise SpecError(f"spec field '{where}.name': {e.args[0]} (`vlmfaith ls benchmarks`)") from None
+    if self.limit is not None: _whole(self.limit, f"{where}.limit", 1)
+    _whole(self.seed, f"{where}.seed", 0)
+    if not self.path and b.hub_id is None and getattr(b.loader, "__module__", "") == "vlmfaith.benchmarks":
+        raise SpecError(f"spec field '{where}.path': {b.name} is published as files only, not on the Hugging Face Hub: "
+                        "download them and give their folder (--path)")
+    return self
+
 # %% ../nbs/run.ipynb #402712f3
 @dataclass
 class DecodingConfig:
@@ -57,13 +102,29 @@ class DecodingConfig:
     seed: int|None = 0               # sampling seed; None = unseeded (never reused on resume)
     letter_probs: bool = True        # read the option-letter distribution after each generation
 
+# %% ../nbs/run.ipynb #8ddd65bf
+@patch
+def check(self:DecodingConfig, where:str="decoding")->DecodingConfig:
+    "Refuse decoding settings that cannot run, or that mean nothing (several greedy samples)."
+    _whole(self.max_new_tokens, f"{where}.max_new_tokens", 1); _whole(self.samples, f"{where}.samples", 1)
+    if isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float)) or self.temperature < 0:
+        raise SpecError(f"spec field '{where}.temperature': must be a number >= 0 (0: greedy), got {self.temperature!r}")
+    if isinstance(self.top_p, bool) or not isinstance(self.top_p, (int, float)) or not 0 < self.top_p <= 1:
+        raise SpecError(f"spec field '{where}.top_p': must be a number in (0, 1], got {self.top_p!r}")
+    if self.seed is not None: _whole(self.seed, f"{where}.seed", 0)
+    if self.temperature == 0 and self.samples > 1:
+        raise SpecError(f"spec field '{where}.samples': {self.samples} samples with temperature 0 (greedy) are {self.samples} "
+                        "copies of one answer; set a temperature > 0 to sample, or samples to 1")
+    return self
+
 # %% ../nbs/run.ipynb #fbb43d1c
-def _only(kls, d:dict, where:str)->dict:
+def _only(kls, d:dict, where:str|None)->dict:
     "Refuse unknown fields with a message naming them."
-    if not isinstance(d, dict): raise ValueError(f"{where}: expected a mapping, got {type(d).__name__}")
+    at = f"spec field {where!r}" if where else "spec"
+    if not isinstance(d, dict): raise SpecError(f"{at}: expected a mapping of fields, got {type(d).__name__} {d!r}")
     names = {f.name for f in dataclasses.fields(kls)}
     bad = sorted(set(d) - names)
-    if bad: raise ValueError(f"{where}: unknown field(s) {', '.join(bad)}; known: {', '.join(sorted(names))}")
+    if bad: raise SpecError(f"{at}: unknown field(s) {', '.join(bad)}; known: {', '.join(sorted(names))}")
     return d
 
 # %% ../nbs/run.ipynb #27061f43
@@ -83,17 +144,29 @@ class ExperimentSpec:
     out: str = "runs/default"
 
     def __post_init__(self):
-        self.models = [m if isinstance(m, ModelConfig) else ModelConfig(**_only(ModelConfig, m, "models")) for m in self.models]
-        self.benchmarks = [b if isinstance(b, BenchmarkConfig) else BenchmarkConfig(**_only(BenchmarkConfig, b, "benchmarks"))
-                           for b in self.benchmarks]
-        self.judges = [j if isinstance(j, ModelConfig) else ModelConfig(**_only(ModelConfig, j, "judges")) for j in self.judges]
+        for f in ("models", "benchmarks", "judges", "conditions"):
+            if not isinstance(getattr(self, f), (list, tuple)):
+                raise SpecError(f"spec field {f!r}: expected a list, got {type(getattr(self, f)).__name__} {getattr(self, f)!r}")
+        conf = lambda kls, f: [x if isinstance(x, kls) else kls(**_only(kls, x, f"{f}[{i}]")) for i, x in enumerate(getattr(self, f))]
+        self.models, self.benchmarks, self.judges = conf(ModelConfig, "models"), conf(BenchmarkConfig, "benchmarks"), conf(ModelConfig, "judges")
         if not isinstance(self.decoding, DecodingConfig): self.decoding = DecodingConfig(**_only(DecodingConfig, self.decoding, "decoding"))
         self.conditions = list(self.conditions)
+        self.validate()
+
+    def validate(self)->ExperimentSpec:
+        "Check every field without loading anything; `SpecError` names the first that cannot run."
+        if not self.models: raise SpecError("spec field 'models': at least one model is needed")
+        if not self.benchmarks: raise SpecError("spec field 'benchmarks': at least one benchmark is needed")
+        if not self.conditions: raise SpecError("spec field 'conditions': at least one condition is needed (`vlmfaith ls conditions`)")
         for c in self.conditions:
-            if c.removesuffix("+abstain") not in CONDITIONS:
-                raise ValueError(f"spec field 'conditions': unknown condition {c!r}; registered: {', '.join(CONDITIONS)}")
-        if not self.models: raise ValueError("spec field 'models': at least one model is needed")
-        if not self.benchmarks: raise ValueError("spec field 'benchmarks': at least one benchmark is needed")
+            if not isinstance(c, str) or c.removesuffix("+abstain") not in CONDITIONS:
+                raise SpecError(f"spec field 'conditions': unknown condition {c!r}; registered: {', '.join(CONDITIONS)}")
+        for f in ("models", "benchmarks", "judges"):
+            for i, x in enumerate(getattr(self, f)): x.check(f"{f}[{i}]")
+        self.decoding.check()
+        _whole(self.judge_max_new_tokens, "judge_max_new_tokens", 1); _whole(self.perturb_seed, "perturb_seed", 0)
+        if not str(self.out or "").strip(): raise SpecError("spec field 'out': a results folder is needed")
+        return self
 
     def to_dict(self)->dict:
         "The spec as plain data (what `spec.yaml` holds)."
@@ -101,14 +174,27 @@ class ExperimentSpec:
 
     @classmethod
     def load(cls, path)->ExperimentSpec:
-        "Read a spec from a .yaml/.yml or .toml file."
+        "Read a spec from a .yaml/.yml or .toml file; a `SpecError` names the file (and the line of a syntax error)."
         p = Path(path)
-        if p.suffix in (".yaml", ".yml"):
-            import yaml; d = yaml.safe_load(p.read_text()) or {}
-        elif p.suffix == ".toml":
-            import tomllib; d = tomllib.loads(p.read_text())
-        else: raise ValueError(f"spec {p}: expected a .yaml, .yml or .toml file")
-        return cls(**_only(cls, d, str(p)))
+        if p.suffix not in (".yaml", ".yml", ".toml"): raise SpecError(f"spec {p}: expected a .yaml, .yml or .toml file")
+        if not p.is_file(): raise SpecError(f"spec {p}: no such file")
+        text = p.read_text()
+        if p.suffix == ".toml":
+            import tomllib
+            try: d = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as e: raise SpecError(f"spec {p}: not valid TOML: {e}") from None
+        else:
+            import yaml
+            try: d = yaml.safe_load(text)
+            except yaml.YAMLError as e:
+                m = getattr(e, "problem_mark", None)
+                at = f" at line {m.line + 1}, column {m.column + 1}" if m else ""
+                raise SpecError(f"spec {p}: not valid YAML{at}: {getattr(e, 'problem', None) or e}") from None
+        try: return cls(**_only(cls, {} if d is None else d, None))
+        except SpecError as e: raise SpecError(f"{p}: {e}") from None
+
+# %% ../nbs/run.ipynb #7844a880
+class ModelNotAvailable(RuntimeError): "A model that cannot be loaded here: not on the Hub, or neither cached nor reachable."
 
 # %% ../nbs/run.ipynb #ab219179
 from contextlib import contextmanager
@@ -136,8 +222,12 @@ def make_backend(mc:ModelConfig, *,
     if mc.name == "tiny":
         from vlmfaith.demo import tiny_demo_model, TINY_DEMO_VERSION
         return load_vlm(str(tiny_demo_model()), quant=None, dtype="float32", key_id=f"vlmfaith-tiny-{TINY_DEMO_VERSION}", **mc.options)
-    return load_vlm(mc.name, quant=mc.quant, dtype=mc.dtype, min_pixels=mc.min_pixels, max_pixels=mc.max_pixels,
-                    revision=mc.revision, **mc.options)
+    try: return load_vlm(mc.name, quant=mc.quant, dtype=mc.dtype, min_pixels=mc.min_pixels, max_pixels=mc.max_pixels,
+                         revision=mc.revision, **mc.options)
+    except OSError as e:                      # transformers and the hub say "not found" and "not reachable" with OSErrors
+        first = next((l.strip() for l in str(e).splitlines() if l.strip()), type(e).__name__)
+        raise ModelNotAvailable(f"model {mc.name!r} could not be loaded ({first[:300]}); check the name (`vlmfaith ls models`, "
+                                "or an owner/name hub id), download it where the Hub is reachable, or give its local folder") from e
 
 @contextmanager
 def _backends_of(given:dict|None, spec):
@@ -152,8 +242,37 @@ def _backends_of(given:dict|None, spec):
     try: yield get
     finally: close()
 
+# %% ../nbs/run.ipynb #452a5f01
+def _offline()->bool: return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+def check_runnable(
+    spec:ExperimentSpec,   # the experiment
+    given=(),              # names of models whose backends the caller passes (not loaded here, so not checked)
+):
+    "What the fields alone cannot show, checked before anything loads: the folder, the benchmark paths, where each model is."
+    out = Path(spec.out)
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"spec field 'out': {out} is a file; results go in a folder (a new one, or a results folder to resume)")
+    for i, b in enumerate(spec.benchmarks):
+        if b.path and not Path(b.path).expanduser().exists(): raise SpecError(f"spec field 'benchmarks[{i}].path': {b.path} does not exist")
+    from vlmfaith.models import resolve_model
+    for i, mc in enumerate(spec.models):
+        if mc.name in given or mc.backend == "openai" or mc.name == "tiny": continue
+        try: hub = resolve_model(mc.name).hub_id
+        except KeyError as e: raise SpecError(f"spec field 'models[{i}].name': {e.args[0]}") from None
+        if mc.backend == "hf" and _offline() and not Path(hub).expanduser().exists():   # (a vllm server reports its own)
+            from huggingface_hub import try_to_load_from_cache
+            if not isinstance(try_to_load_from_cache(hub, "config.json", revision=mc.revision), str):
+                raise ModelNotAvailable(f"model {mc.name!r} ({hub}) is not in the local Hugging Face cache and HF_HUB_OFFLINE is set: "
+                                        "download it where the Hub is reachable (or unset HF_HUB_OFFLINE), or give its local folder")
+
 # %% ../nbs/run.ipynb #106b12f7
-class RunStopped(Exception): "Raised when a run stops before its end (Ctrl-C, or a systematic backend failure)."
+class RunStopped(Exception):
+    "A run that stopped before its end; `summary` holds its counts per (model, benchmark)."
+    def __init__(self, msg:str, summary:dict|None=None): super().__init__(msg); self.summary = summary or {}
+
+class Interrupted(RunStopped): "Stopped by Ctrl-C once the batch in flight was stored; running again resumes."
+class BackendFailed(RunStopped): "Every prompt of a batch failed: the backend is broken (a server down, settings it refuses)."
 
 # %% ../nbs/run.ipynb #509f3c0e
 class _StopFlag:
@@ -203,7 +322,8 @@ def generate_into_store(
         todo.append((p, keys))
     todo.sort(key=lambda t: -_prompt_len(t[0]))
     unable = set()                       # backends (model keys) that said they cannot give letter probabilities
-    counts = dict(prompts=len(prompts), skipped=skipped, other_shards=other, generated=0, failed=0)
+    counts = dict(prompts=len(prompts), skipped=skipped, other_shards=other, generated=0, failed=0, left=len(todo))
+    where = {(model_name or mk, benchmark): counts}
     from tqdm.auto import tqdm
     bar = tqdm(total=len(todo), desc=f"{model_name or mk[:30]} | {benchmark}", unit="prompt", disable=not progress,
                dynamic_ncols=True, leave=True)
@@ -211,12 +331,10 @@ def generate_into_store(
                   seed=decoding.seed if decoding.seed is not None else int.from_bytes(os.urandom(4), "little"))
     try:
         for b0 in range(0, len(todo), batch_size):
-            if stop is not None and stop.set: raise RunStopped("stopped by Ctrl-C; rerun to resume")
+            if stop is not None and stop.set: raise Interrupted("stopped by Ctrl-C; rerun to resume", where)
             batch = todo[b0:b0 + batch_size]
             t0 = time.time()
             results, errors = _run_batch(backend, [p for p, _ in batch], gen_kw, batch_size, decoding.letter_probs, unable)
-            if errors and not results:
-                raise RunStopped(f"every prompt of a batch failed; first error: {errors[0][1]}")
             recs = []
             for j, (p, keys) in enumerate(batch):
                 for s, (g, lp) in enumerate(results.get(j, [])):
@@ -234,8 +352,12 @@ def generate_into_store(
                 counts["failed"] += 1
                 if store is not None: store.log_error(dict(model=mk, benchmark=benchmark, item_id=p.item_id,
                                                            condition=p.label, prompt_key=p.key, error=str(err)[:2000]))
-            counts["generated"] += len(recs)
+            counts["generated"] += len(recs); counts["left"] -= len(batch)
             bar.update(len(batch)); bar.set_postfix(failed=counts["failed"], s_per_batch=f"{time.time()-t0:.2f}")
+            if errors and not any(not g.error for r in results.values() for g, _ in r):     # nothing of the batch came back
+                log = store.root/"errors.jsonl" if store is not None else "the errors"
+                raise BackendFailed(f"{model_name or mk} | {benchmark}: every prompt of a batch failed ({len(batch)} prompts); first "
+                                    f"error: {' '.join(str(errors[0][1]).split())[:2000]}; all errors: {log}", where)
     finally: bar.close()
     return counts
 
@@ -293,62 +415,150 @@ def build_prompts(items, conditions, seed:int=0)->list:
     return out
 
 # %% ../nbs/run.ipynb #78c892b6
-def _save_spec(spec:ExperimentSpec, out:Path):
+IDENTITY = ("decoding", "perturb_seed")     # the spec fields that change what a stored generation is
+
+def _decoding_identity(d:DecodingConfig)->dict:
+    "The decoding settings that enter the record keys (greedy: the token limit alone)."
+    k = {"max_new_tokens": d.max_new_tokens, "temperature": float(d.temperature)}
+    if d.temperature > 0: k.update(top_p=float(d.top_p), seed=d.seed)
+    return k
+
+# %% ../nbs/run.ipynb #a253e959
+class SettingsDiffer(SpecError):
+    "Specs that one results folder cannot hold together; `field` names the first difference."
+    def __init__(self, msg:str, field:str): super().__init__(msg); self.field = field
+
+# %% ../nbs/run.ipynb #6520be1a
+def merge_specs(
+    specs:Sequence,              # `ExperimentSpec`s, oldest first
+    names:Sequence|None=None,    # where each comes from (for the message)
+    *,
+    strict:Sequence=IDENTITY,    # fields that must agree (decoding: the settings that enter record keys)
+)->ExperimentSpec:
+    "One spec for one results folder: models, benchmarks and conditions joined, the `strict` fields equal, the rest the last's."
+    names = list(names or [f"spec {i}" for i in range(len(specs))])
+    val = lambda s, f: (_decoding_identity(s.decoding) if f == "decoding" else
+                        [asdict(j) for j in s.judges] if f == "judges" else getattr(s, f))
+    for f in strict:
+        for s, n in zip(specs[1:], names[1:]):
+            a, b = val(specs[0], f), val(s, f)
+            if a == b: continue
+            k = next((k for k in {**a, **b} if a.get(k) != b.get(k)), None) if f == "decoding" else None
+            fld, va, vb = (f"decoding.{k}", a.get(k), b.get(k)) if k else (f, a, b)
+            raise SettingsDiffer(f"{fld} is {va!r} in {names[0]} but {vb!r} in {n}", fld)
+    def union(xs, key):
+        out = {}
+        for x in xs: out[key(x)] = x                  # the last of equals wins, in the place of the first
+        return list(out.values())
+    mkey = lambda m: json.dumps({k: v for k, v in asdict(m).items() if k != "batch_size"}, sort_keys=True, default=str)
+    last = specs[-1]
+    return ExperimentSpec(models=union([m for s in specs for m in s.models], mkey),
+                          benchmarks=union([b for s in specs for b in s.benchmarks], lambda b: json.dumps(asdict(b), sort_keys=True, default=str)),
+                          conditions=list(dict.fromkeys(c for s in specs for c in s.conditions)),
+                          decoding=dataclasses.replace(last.decoding, samples=max(s.decoding.samples for s in specs)),
+                          judges=last.judges, judge_max_new_tokens=last.judge_max_new_tokens, perturb_seed=last.perturb_seed, out=last.out)
+
+# %% ../nbs/run.ipynb #0f17c831
+def _write_spec(spec:ExperimentSpec, out)->Path:
+    "Write `out/spec.yaml` atomically; an earlier, different one is kept as `spec.<time>.yaml`."
     import yaml
-    out.mkdir(parents=True, exist_ok=True)
-    p = out/"spec.yaml"
+    p = Path(out)/"spec.yaml"; p.parent.mkdir(parents=True, exist_ok=True)
     new = yaml.safe_dump(spec.to_dict(), sort_keys=False)
-    if p.exists() and p.read_text() != new:
-        old = yaml.safe_load(p.read_text()) or {}
-        if old.get("decoding") != spec.to_dict()["decoding"] or old.get("perturb_seed") != spec.perturb_seed:
-            warnings.warn(f"{p}: decoding or perturbation seed differs from the earlier run in this folder; "
-                          "the records of both are kept apart by their keys")
-        (out/f"spec.{time.strftime('%Y%m%d-%H%M%S')}.yaml").write_text(p.read_text())
-    p.write_text(new)
+    if p.exists() and p.read_text() != new: (p.parent/f"spec.{time.strftime('%Y%m%d-%H%M%S')}.yaml").write_text(p.read_text())
+    tmp = p.with_suffix(".tmp"); tmp.write_text(new); os.replace(tmp, p)
+    return p
+
+# %% ../nbs/run.ipynb #8c0ff794
+def folder_spec(spec:ExperimentSpec, out=None)->ExperimentSpec:
+    "The spec of folder `out` (default `spec.out`) once `spec` has run in it; `SettingsDiffer` if its decoding differs."
+    out = Path(out or spec.out); p = out/"spec.yaml"
+    if not p.exists(): return spec
+    try: return merge_specs([ExperimentSpec.load(p), spec], [str(p), "this run"])
+    except SettingsDiffer as e:
+        raise SettingsDiffer(f"{out} holds records generated with other settings: {e}. One results folder holds one set of "
+                             "decoding settings: use another --out for these, or the folder's settings", e.field) from None
+
+# %% ../nbs/run.ipynb #aaa736f0
+def check_folder(spec:ExperimentSpec, store:Store)->ExperimentSpec:
+    "Refuse, before anything loads, a folder that another run holds or that holds other decoding settings; its joined spec."
+    if (who := store.holder()): raise FolderBusy(f"{store.root} is being written by another run ({who}): wait for it to end, or use another --out")
+    return folder_spec(spec, store.root)
 
 # %% ../nbs/run.ipynb #fb2cf69f
+def _prompts_of(bc:BenchmarkConfig, spec:ExperimentSpec)->tuple:
+    "(canonical name, prompts, {item id: question}) of one benchmark under the spec's conditions."
+    items = load_benchmark(bc.name, split=bc.split, path=bc.path, limit=bc.limit, seed=bc.seed, **bc.options)
+    return BENCHMARKS.resolve(bc.name), build_prompts(items, spec.conditions, spec.perturb_seed), {it.id: it.question for it in items}
+
+def _status(e:BaseException|None, summary:dict)->str:
+    "complete, partial (something failed or is left), failed (nothing generated), or stopped (Ctrl-C)."
+    if isinstance(e, (Interrupted, KeyboardInterrupt)): return "stopped"
+    if e is None: return "partial" if any(c["failed"] for c in summary.values()) else "complete"
+    return "partial" if isinstance(e, RunStopped) and any(c["generated"] for c in summary.values()) else "failed"
+
 def run(spec:ExperimentSpec|None=None, *, shard=None, progress:bool=True, backends:dict|None=None)->dict:
     "Run (or resume) an experiment; return per model x benchmark counts."
-    spec = spec or ExperimentSpec()
+    spec = (spec or ExperimentSpec()).validate()
     out, sh = Path(spec.out), parse_shard(shard)
     store = Store(out, sh)
-    _save_spec(spec, out)
-    run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-    prov = dict(run_id=run_id, start=time.time(), end=None, status="running", shard=f"{sh[0]}/{sh[1]}",
-                spec=spec.to_dict(), seeds=dict(perturb=spec.perturb_seed, decoding=spec.decoding.seed,
-                                                benchmarks={b.name: b.seed for b in spec.benchmarks}),
-                argv=sys.argv, env=environment_info(), models={})
-    write_provenance(store, run_id, prov)
-    summary = {}
-    try:
-        with _StopFlag() as stop, _backends_of(backends, spec) as backend_for:
-            for mc in spec.models:
-                backend = backend_for(mc)                         # made here: closed when the model is done
-                prov["models"][mc.name] = dict(model_key=backend.model_key, config=asdict(mc),
-                                               info=getattr(backend, "info", None))
-                prov["env"] = environment_info()                      # now with the GPU, if the backend found one
-                write_provenance(store, run_id, prov)
-                for bc in spec.benchmarks:
-                    items = load_benchmark(bc.name, split=bc.split, path=bc.path, limit=bc.limit, seed=bc.seed, **bc.options)
-                    bname = BENCHMARKS.resolve(bc.name)
-                    prompts = build_prompts(items, spec.conditions, spec.perturb_seed)
-                    qs = {it.id: it.question for it in items}
-                    sfile = store.file(backend.model_key, bname)
-                    done = store.done_keys(backend.model_key, bname)
-                    with sfile:
-                        summary[(mc.name, bname)] = generate_into_store(
-                            backend, prompts, sfile, done, decoding=spec.decoding, batch_size=mc.batch_size, shard=sh,
-                            store=store, extra=lambda p: {"question": qs.get(p.item_id)}, run_id=run_id,
-                            model_name=mc.name, benchmark=bname, progress=progress, stop=stop)
-        prov["status"] = "complete"
-    except RunStopped as e:
-        prov["status"] = f"stopped: {e}"; raise
-    except BaseException as e:
-        prov["status"] = f"failed: {type(e).__name__}: {e}"; raise
-    finally:
-        prov["end"] = time.time(); prov["counts"] = {f"{m} | {b}": c for (m, b), c in summary.items()}
+    check_runnable(spec, given=set(backends or {}))
+    check_folder(spec, store)                                        # all of this before anything loads
+    work = [(bc, *_prompts_of(bc, spec)) for bc in spec.benchmarks]  # benchmarks before models: a bad one costs no model load
+    summary, err = {}, None
+    with store.lock():
+        _write_spec(folder_spec(spec), out)                          # only the lock's holder writes spec.yaml
+        run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        prov = dict(run_id=run_id, start=time.time(), end=None, status="running", shard=f"{sh[0]}/{sh[1]}",
+                    spec=spec.to_dict(), seeds=dict(perturb=spec.perturb_seed, decoding=spec.decoding.seed,
+                                                    benchmarks={b.name: b.seed for b in spec.benchmarks}),
+                    argv=sys.argv, env=environment_info(), models={})
         write_provenance(store, run_id, prov)
+        try:
+            with _StopFlag() as stop, _backends_of(backends, spec) as backend_for:
+                for mc in spec.models:
+                    backend = backend_for(mc)                         # made here: closed when the model is done
+                    prov["models"][mc.name] = dict(model_key=backend.model_key, config=asdict(mc),
+                                                   info=getattr(backend, "info", None))
+                    prov["env"] = environment_info()                      # now with the GPU, if the backend found one
+                    write_provenance(store, run_id, prov)
+                    for bc, bname, prompts, qs in work:
+                        sfile = store.file(backend.model_key, bname)
+                        done = store.done_keys(backend.model_key, bname)
+                        with sfile:
+                            summary[(mc.name, bname)] = generate_into_store(
+                                backend, prompts, sfile, done, decoding=spec.decoding, batch_size=mc.batch_size, shard=sh,
+                                store=store, extra=lambda p, qs=qs: {"question": qs.get(p.item_id)}, run_id=run_id,
+                                model_name=mc.name, benchmark=bname, progress=progress, stop=stop)
+        except BaseException as e:
+            err = e
+            if isinstance(e, RunStopped): summary.update(e.summary); e.summary = summary
+            for mc in spec.models:                                   # what was not reached is left
+                for _, bname, prompts, _ in work:
+                    summary.setdefault((mc.name, bname), dict(prompts=len(prompts), skipped=0, other_shards=0, generated=0,
+                                                              failed=0, left=len(prompts)))
+            prov["error"] = " ".join(f"{type(e).__name__}: {e}".split())[:2000]
+            raise
+        finally:
+            prov["status"], prov["end"] = _status(err, summary), time.time()
+            prov["counts"] = {f"{m} | {b}": c for (m, b), c in summary.items()}
+            write_provenance(store, run_id, prov)
     return summary
+
+# %% ../nbs/run.ipynb #04db3c17
+def merge_runs(
+    sources:Sequence,    # results folders (shards, or runs of other models on the same settings)
+    dest,                # the merged folder (created; merged into if it exists)
+)->dict:
+    "Merge results folders into `dest`: records and provenance (`store.merge`) and one `spec.yaml` (refused if the specs disagree)."
+    dest = Path(dest)
+    files = [p for p in [*(Path(s)/"spec.yaml" for s in sources), dest/"spec.yaml"] if p.is_file()]
+    try: spec = merge_specs([ExperimentSpec.load(p) for p in files], [str(p) for p in files],
+                            strict=IDENTITY + ("judges", "judge_max_new_tokens")) if files else None
+    except SettingsDiffer as e:
+        raise SettingsDiffer(f"merge: the folders' specs disagree: {e}; merge only results of the same settings", e.field) from None
+    res = merge(sources, dest)
+    if spec is not None: spec.out = str(dest); _write_spec(spec, dest)
+    return {**res, "spec": spec is not None}
 
 # %% ../nbs/run.ipynb #e040fb53
 DEFAULT_OUT = "runs/demo"

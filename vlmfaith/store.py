@@ -14,7 +14,7 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['decoding_key', 'record_key', 'GenerationRecord', 'parse_shard', 'in_shard', 'StoreError', 'StoreFile', 'Store',
-           'encode_record', 'decode_record', 'merge', 'environment_info', 'write_provenance']
+           'FolderBusy', 'encode_record', 'decode_record', 'merge', 'environment_info', 'write_provenance']
 
 # %% ../nbs/store.ipynb #32b82f78
 def decoding_key(max_new_tokens:int, temperature:float=0.0, top_p:float=1.0, seed:int|None=0)->dict:
@@ -177,6 +177,47 @@ def log_error(self:Store, info:dict):
     self.root.mkdir(parents=True, exist_ok=True)
     with open(self.root/"errors.jsonl", "a") as f: f.write(json.dumps({"time": time.time(), **info}, default=str) + "\n")
 
+# %% ../nbs/store.ipynb #ba4ef61b
+class FolderBusy(StoreError): "A results folder (and shard) that another run is writing: its lock is held."
+
+# %% ../nbs/store.ipynb #bd31dc2f
+def _run_lock(store:Store)->Path:
+    "The lock file of a store's folder and shard."
+    i, n = store.shard
+    return store.root/(f"run.shard-{i}-of-{n}.lock" if n > 1 else "run.lock")
+
+# %% ../nbs/store.ipynb #1914e9d7
+from contextlib import contextmanager
+
+@patch
+@contextmanager
+def lock(self:Store):
+    "Hold the folder's run lock for the `with` block (one run per folder and shard); `FolderBusy` at once if it is held."
+    import fcntl, socket
+    self.root.mkdir(parents=True, exist_ok=True)
+    p = _run_lock(self); fh = open(p, "a+")
+    try: fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0); who = fh.read().strip() or "another process"; fh.close()
+        raise FolderBusy(f"{self.root} is being written by another run ({who}; lock {p.name}): wait for it to end, "
+                         "or use another --out") from None
+    try:
+        fh.seek(0); fh.truncate(); fh.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        fh.flush(); yield self
+    finally: fh.close()
+
+# %% ../nbs/store.ipynb #ef4e3ace
+@patch
+def holder(self:Store)->str|None:
+    "Who holds the folder's run lock ('pid N on HOST since ...'), or None when no run does."
+    import fcntl
+    p = _run_lock(self)
+    if not p.exists(): return None
+    with open(p, "a+") as fh:
+        try: fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError: fh.seek(0); return fh.read().strip() or "another process"
+    return None
+
 # %% ../nbs/store.ipynb #5d1f8521
 _PREFIX = b'{"key":"'
 _KEY_END = len(_PREFIX) + 64
@@ -306,6 +347,11 @@ def _same(a:dict, b:dict)->bool:
 def merge(sources:list, dest)->dict:
     "Merge the record files of results folders `sources` into `dest`; refuse conflicting duplicates."
     dest = Path(dest); found = {}   # key -> (rec, source file, dest relative path)
+    for src in map(Path, sources):
+        if not src.is_dir(): raise StoreError(f"merge: {src} does not exist (or is not a folder); give results folders")
+        if not (src/"records").is_dir() and not (src/"provenance").is_dir():
+            raise StoreError(f"merge: {src} is not a results folder (it has no records/ or provenance/)")
+    if dest.exists() and not dest.is_dir(): raise StoreError(f"merge: the destination {dest} is a file; give a folder")
     conflicts = []
     for src in map(Path, sources):
         for f in Store(src).files():
