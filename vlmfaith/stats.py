@@ -6,7 +6,7 @@ Docs: https://vlmfaith.github.io/vlmfaith/stats.html.md"""
 
 # %% ../nbs/stats.ipynb #27b3c1a8
 from __future__ import annotations
-import math, warnings
+import math
 from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
