@@ -912,5 +912,6 @@ def compare(
                "acc_high", "acc_method", "n_pairs", "n_unpaired", "n_clusters", "base_paired", "cond_paired", "diff", "diff_low",
                "diff_high", "diff_method", "b", "c", "p_mcnemar", "test", "p_adj", "adjust", "note"]]
     res.attrs.update(metric=metric, baseline=baseline, level=level, adjust=adjust, mcnemar="exact", cluster=cluster,
+                     accuracy="all non-missing rows of the condition; base_paired, cond_paired: on the pairs",
                      family=list(family) if family else "all rows")
     return res
