@@ -6,7 +6,7 @@ Docs: https://vlmfaith.github.io/vlmfaith/stats.html.md"""
 
 # %% ../nbs/stats.ipynb #27b3c1a8
 from __future__ import annotations
-import math, warnings
+import math
 from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
@@ -15,8 +15,9 @@ from scipy import stats as sst
 
 # %% auto #0
 __all__ = ['BOOT_METHODS', 'PAIRED_METHODS', 'PAIRED_DEFAULT', 'MCNEMAR_METHODS', 'ADJUST_METHODS', 'CI', 'TestResult',
-           'McNemarResult', 'AdjustedPValues', 'PowerResult', 'wilson_ci', 'bootstrap_ci', 'paired_diff_ci', 'mcnemar',
-           'cochrans_q', 'adjust_pvalues', 'fleiss_kappa', 'auroc', 'mcnemar_power', 'mcnemar_sample_size', 'compare']
+           'McNemarResult', 'AdjustedPValues', 'PowerResult', 'wilson_ci', 'proportion_ci', 'bootstrap_ci',
+           'paired_diff_ci', 'mcnemar', 'cochrans_q', 'adjust_pvalues', 'fleiss_kappa', 'auroc', 'mcnemar_power',
+           'mcnemar_sample_size', 'compare']
 
 # %% ../nbs/stats.ipynb #4afd5f22
 def _fmt(v):
@@ -66,6 +67,7 @@ class McNemarResult(_Result):
     method: str
     n: int
     note: str = ""
+    n_clusters: int|None = None   # clusters of a cluster-aware test; None: pairs taken as independent
 
 # %% ../nbs/stats.ipynb #f2403c78
 @dataclass(frozen=True, repr=False)
@@ -150,6 +152,39 @@ def wilson_ci(
     lo, hi = _wilson(k, n, z)
     note = "all successes: the upper limit is 1" if k == n else "no successes: the lower limit is 0" if k == 0 else ""
     return CI(k / n, float(lo), float(hi), level, "wilson", n=n, note=note)
+
+# %% ../nbs/stats.ipynb #b6d5f4bd
+def _design_effect(
+    d:np.ndarray,      # one value per row (a 0/1 outcome, or a paired difference y - x)
+    cl:np.ndarray,     # integer cluster codes 0..K-1, one per row
+    level:float,       # confidence level (for Korn & Graubard's t correction)
+)->tuple:              # (design effect times (t_{K-1} / z)^2, K); (1.0, K) when every cluster holds one row
+    "Design effect of the mean of `d` over clusters, with Korn & Graubard's degrees-of-freedom correction."
+    n, K = len(d), int(cl.max()) + 1
+    if K == n: return 1.0, K
+    if K < 2: return math.inf, K
+    e = d.mean(); v_iid = np.mean((d - e) ** 2)
+    dk, mk = np.bincount(cl, weights=d, minlength=K), np.bincount(cl, minlength=K)
+    v_cl = K / (K - 1) * np.sum((dk - e * mk) ** 2) / n           # n x the ratio estimator's variance over clusters
+    deff = max(1.0, v_cl / v_iid) if v_iid > 0 else 1.0
+    return deff * (sst.t.ppf(0.5 + level / 2, K - 1) / _z(level)) ** 2, K
+
+# %% ../nbs/stats.ipynb #fb0b27b5
+def proportion_ci(
+    x,                 # booleans (or 0/1), one per row
+    *,
+    cluster=None,      # a label per row (e.g. image or item): rows of one cluster are not independent
+    level:float=0.95,  # confidence level
+)->CI:                 # estimate mean(x); Wilson, or Wilson on the effective n ("wilson-deff") when clusters repeat
+    "A proportion with the Wilson interval, on the design-effect-adjusted effective sample size when rows are clustered."
+    v = _vector(x, "x"); n, k = len(v), int(v.sum())
+    if not _is_binary(v): raise ValueError(f"x must be booleans (or 0/1), got the value {float(v[(v != 0) & (v != 1)][0]):g}")
+    if cluster is None: return wilson_ci(k, n, level)
+    deff, K = _design_effect(v, _codes(cluster, "cluster", n), level)
+    if K == n: return wilson_ci(k, n, level)
+    if K < 2: return CI(k / n, math.nan, math.nan, level, "wilson-deff", n=n, note="one cluster: no interval")
+    lo, hi = _wilson(k / deff, n / deff, _z(level))
+    return CI(k / n, float(lo), float(hi), level, "wilson-deff", n=n, note=f"{K} clusters, design effect {deff:.3g}")
 
 # %% ../nbs/stats.ipynb #15eb36d7
 _CHUNK = 1 << 22   # entries per chunk of resampling indices or counts (bounds memory)
@@ -492,25 +527,33 @@ def paired_diff_ci(
     x,                          # paired outcomes of the baseline (booleans or numbers), one per item
     y,                          # paired outcomes of the condition, same items in the same order
     *,
-    method:str|None=None,       # one of PAIRED_METHODS; None: PAIRED_DEFAULT for binary pairs, "bootstrap-bca" otherwise
+    method:str|None=None,       # one of PAIRED_METHODS; None: PAIRED_DEFAULT for binary pairs (clustered too), "bootstrap-bca" otherwise
     level:float=0.95,           # confidence level
     n_resamples:int=10_000,     # bootstrap resamples (bootstrap methods)
     seed:int=0,                 # bootstrap seed
     strata=None,                # a label per pair: stratified bootstrap (e.g. benchmark)
-    cluster=None,               # a label per pair: cluster bootstrap (e.g. image)
+    cluster=None,               # a label per pair (e.g. image): tango on the effective n, or a cluster bootstrap
 )->CI:                          # estimate mean(y) - mean(x) with its interval and the method used
     "The paired difference mean(y) - mean(x) with a confidence interval."
     x, y = _vector(x, "x"), _vector(y, "y")
     if len(x) != len(y): raise ValueError(f"x and y must be paired (equal length), got {len(x)} and {len(y)}")
     binary, design = _is_binary(x) and _is_binary(y), strata is not None or cluster is not None
-    if method is None: method = PAIRED_DEFAULT if binary and not design else "bootstrap-bca"
+    if method is None: method = PAIRED_DEFAULT if binary and strata is None else "bootstrap-bca"
     if method not in PAIRED_METHODS: raise ValueError(f"method must be one of {PAIRED_METHODS}, got {method!r}")
     if method in _BINARY_ONLY and not binary:
         raise ValueError(f"method={method!r} needs binary outcomes (booleans or 0/1); use 'bootstrap-bca' or 't'")
-    if design and not method.startswith("bootstrap-"):
-        raise ValueError(f"method={method!r} assumes independent pairs; with strata or cluster use a bootstrap method")
+    if design and not method.startswith("bootstrap-") and not (method == "tango" and strata is None):
+        raise ValueError(f"method={method!r} assumes independent pairs; with strata use a bootstrap method, with cluster 'tango' or a bootstrap method")
     n = len(x)
     if method == "t" and n < 2: raise ValueError("method='t' needs at least 2 pairs")
+    if binary and method == "tango" and cluster is not None:
+        deff, K = _design_effect(y - x, _codes(cluster, "cluster", n), level)
+        if K < n:
+            _, b, c, _ = _paired_cells(x, y)
+            if K < 2: return CI((c - b) / n, math.nan, math.nan, level, "tango-deff", n=n, note="one cluster: no interval")
+            lo, hi = _tango(b / deff, c / deff, n / deff, _z(level))
+            return CI((c - b) / n, float(lo), float(hi), level, "tango-deff", n=n, note=f"{K} clusters, design effect {deff:.3g}")
+        design = False                                             # one pair per cluster: independent pairs
     if binary and not design:
         a, b, c, d = _paired_cells(x, y)
         lo, hi, why = _paired_cells_ci(a, b, c, d, method, level, n_resamples, np.random.default_rng(seed))
@@ -548,21 +591,47 @@ def _binary(a, name:str)->np.ndarray:
         raise ValueError(f"{name} must be booleans (or 0/1), got the value {float(bad):g}")
     return v.astype(bool)
 
+# %% ../nbs/stats.ipynb #ed85b7fb
+def _signflip_p(d:np.ndarray)->float:
+    "Exact two-sided p of the sign-flip test of sum(d), integer cluster sums d: P(|sum s_k |d_k|| >= |sum d|) over signs s."
+    a = np.abs(d[d != 0]).astype(np.int64)
+    if a.size == 0: return 1.0
+    S, t = int(a.sum()), abs(int(d.sum()))
+    pmf = np.ones(1)
+    for v, m in zip(*np.unique(a, return_counts=True)):       # U = sum over distinct |d_k| = v of v * Binomial(m, 1/2)
+        f = np.zeros(v * m + 1); f[::v] = sst.binom.pmf(np.arange(m + 1), m, 0.5)
+        if pmf.size * f.size <= 1 << 24: pmf = np.convolve(pmf, f)
+        else:
+            from scipy.signal import fftconvolve   # lazy: only for very large sums
+            pmf = np.clip(fftconvolve(pmf, f), 0, None)
+    T = 2 * np.arange(S + 1) - S                                # the statistic sum s_k |d_k| = 2U - S
+    return float(min(1.0, pmf[np.abs(T) >= t].sum()))
+
 # %% ../nbs/stats.ipynb #03cb8a1b
 MCNEMAR_METHODS = ("exact", "midp", "chi2", "chi2_cc")
 
 def mcnemar(
     x,                    # paired booleans of the baseline, one per item
     y,                    # paired booleans of the condition, same items in the same order
-    method:str="exact",   # "exact" (binomial), "midp", "chi2" or "chi2_cc" (continuity-corrected)
+    method:str="exact",   # "exact" (binomial), "midp", "chi2" or "chi2_cc" (continuity-corrected); with cluster "exact" or "chi2"
+    cluster=None,         # a label per pair (e.g. image, or item for several samples): the cluster-aware test
 )->McNemarResult:         # b (x true, y false), c (x false, y true), statistic, pvalue
-    "McNemar's test of paired booleans."
+    "McNemar's test of paired booleans; with `cluster`, the exact sign-flip test of cluster sums (or Durkalski's chi-square)."
     x, y = _binary(x, "x"), _binary(y, "y")
     if len(x) != len(y): raise ValueError(f"x and y must be paired (equal length), got {len(x)} and {len(y)}")
     _, b, c, _ = _paired_cells(x, y)
-    s, p = _mcnemar_bc(b, c, method)
-    return McNemarResult(b, c, s, p, method, n=len(x),
-                         note="no discordant pairs: statistic 0, p = 1" if b + c == 0 else "")
+    if cluster is None:
+        s, p = _mcnemar_bc(b, c, method)
+        return McNemarResult(b, c, s, p, method, n=len(x),
+                             note="no discordant pairs: statistic 0, p = 1" if b + c == 0 else "")
+    if method not in ("exact", "chi2"):
+        raise ValueError(f"with cluster, method must be 'exact' (sign-flip) or 'chi2' (Durkalski), got {method!r}")
+    cl = _codes(cluster, "cluster", len(x)); K = int(cl.max()) + 1
+    d = np.bincount(cl, weights=y.astype(float) - x, minlength=K).round().astype(np.int64)   # c_k - b_k per cluster
+    ss = float(np.sum(d.astype(float) ** 2)); s = float(d.sum()) ** 2 / ss if ss else 0.0    # Durkalski's statistic
+    p = _signflip_p(d) if method == "exact" else (float(sst.chi2.sf(s, 1)) if ss else 1.0)
+    return McNemarResult(b, c, s, p, method + "-cluster", n=len(x),
+                         note="no discordant clusters: statistic 0, p = 1" if not ss else "", n_clusters=K)
 
 # %% ../nbs/stats.ipynb #dc6f47c5
 def cochrans_q(
@@ -767,16 +836,16 @@ def compare(
     outcomes:pd.DataFrame,       # the outcome table: model, benchmark, item_id, sample, condition and the metric
     baseline:str="base",         # the condition every other condition is compared with
     *,
-    metric:str="correct",        # a boolean column, NA allowed (e.g. "correct", "consistent_rule")
+    metric:str="correct",        # a boolean column, NA allowed and excluded (e.g. "correct", "consistent_rule")
     adjust:str="holm",           # adjustment over the family: "holm", "bh" or "bonferroni"
     level:float=0.95,            # confidence level of all intervals
-    ci_method:str|None=None,     # `paired_diff_ci` method; None: its default
-    cluster:str|None=None,       # column of cluster ids (e.g. "image_id"): cluster bootstrap of the difference
+    ci_method:str|None=None,     # `paired_diff_ci` method; None: its default (Tango; clustered: Tango on the effective n)
+    cluster:str|None=None,       # column of cluster ids (e.g. "image_id"); None: "item_id" when items have several samples
     family:list|None=None,       # columns whose groups are separate families for `adjust`; None: the whole table
     n_resamples:int=10_000,      # bootstrap resamples (bootstrap methods)
     seed:int=0,                  # bootstrap seed
 )->pd.DataFrame:                 # one row per model x benchmark x condition
-    "Paper-style table: accuracy with Wilson CI, paired difference to the baseline with CI, McNemar, adjusted p, flips."
+    "Paper-style table: rates with CIs, paired difference to the baseline with CI, (clustered) McNemar, adjusted p, flips."
     if not isinstance(outcomes, pd.DataFrame): raise TypeError(f"outcomes must be a pandas DataFrame, got {type(outcomes).__name__}")
     need = list(dict.fromkeys(_KEYS + ["condition", metric] + ([cluster] if cluster else [])))
     missing = [c for c in need if c not in outcomes.columns]
@@ -785,7 +854,7 @@ def compare(
     if adjust not in ADJUST_METHODS: raise ValueError(f"adjust must be one of {tuple(ADJUST_METHODS)}, got {adjust!r}")
     if family is not None and not set(family) <= {"model", "benchmark", "condition"}:
         raise ValueError(f"family must name columns among 'model', 'benchmark', 'condition', got {family!r}")
-    z = _z(level)
+    _z(level)
     df = outcomes[need].copy(); df["_v"] = _bool_metric(outcomes[metric], metric)
     dup = df.duplicated(_KEYS + ["condition"])
     if dup.any():
@@ -795,44 +864,54 @@ def compare(
     for (model, bench), g in df.groupby(["model", "benchmark"], sort=False):
         conds = list(pd.unique(g["condition"]))
         if baseline not in conds: raise ValueError(f"baseline {baseline!r} has no rows for model={model!r}, benchmark={bench!r}")
-        if cluster is None and g.groupby(["item_id", "condition"]).size().max() > 1:
-            warnings.warn(f"model={model!r}, benchmark={bench!r}: several samples per item are paired sample by sample but "
-                          "are not independent; pass cluster='item_id' (or 'image_id') for an honest interval", stacklevel=2)
+        clus = cluster or ("item_id" if g.groupby(["item_id", "condition"]).size().max() > 1 else None)   # samples: by item
         wide = g.pivot(index=["item_id", "sample"], columns="condition", values="_v")
-        cl = g.groupby(["item_id", "sample"])[cluster].first().reindex(wide.index).to_numpy() if cluster else None
+        items = wide.index.get_level_values("item_id").to_numpy()
+        cl = None if clus is None else items if clus == "item_id" else \
+             g.groupby(["item_id", "sample"])[clus].first().reindex(wide.index).to_numpy()
+        rows_of = g.groupby("condition", sort=False).size()
         base = wide[baseline].to_numpy(float); bok = ~np.isnan(base)
         for cond in [baseline] + [c for c in conds if c != baseline]:
-            v = wide[cond].to_numpy(float); ok = ~np.isnan(v); n = int(ok.sum()); notes = []
-            row = dict(model=model, benchmark=bench, condition=cond, n=n, accuracy=np.nan, acc_low=np.nan, acc_high=np.nan,
-                       n_pairs=pd.NA, n_unpaired=pd.NA, diff=np.nan, diff_low=np.nan, diff_high=np.nan, diff_method=None,
-                       b=pd.NA, c=pd.NA, p_mcnemar=np.nan)
-            if n:
-                k = v[ok].sum(); lo, hi = _wilson(k, n, z)
-                row.update(accuracy=k / n, acc_low=float(lo), acc_high=float(hi))
+            v = wide[cond].to_numpy(float); ok = ~np.isnan(v); notes = []
+            n_miss = int(rows_of[cond] - ok.sum())
+            row = dict(model=model, benchmark=bench, condition=cond, n=len(pd.unique(items[ok])), n_samples=int(ok.sum()),
+                       n_missing=n_miss, missing_share=n_miss / int(rows_of[cond]), accuracy=np.nan, acc_low=np.nan,
+                       acc_high=np.nan, acc_method=None, n_pairs=pd.NA, n_unpaired=pd.NA, n_clusters=pd.NA, base_paired=np.nan,
+                       cond_paired=np.nan, diff=np.nan, diff_low=np.nan, diff_high=np.nan, diff_method=None, b=pd.NA, c=pd.NA,
+                       p_mcnemar=np.nan, test=None)
+            if ok.any():
+                r = proportion_ci(v[ok], cluster=None if cl is None else cl[ok], level=level)
+                row.update(accuracy=r.estimate, acc_low=r.low, acc_high=r.high,
+                           acc_method=r.method + (f", cluster={clus}" if r.method != "wilson" else ""))
             else: notes.append(f"no non-missing {metric}")
             if cond != baseline:
                 pair = ok & bok; npair = int(pair.sum())
                 row.update(n_pairs=npair, n_unpaired=int((ok ^ bok).sum()))
                 if npair == 0: notes.append("no complete pairs with the baseline")
                 else:
-                    xx, yy = base[pair], v[pair]
-                    ci = paired_diff_ci(xx, yy, method=ci_method, level=level, n_resamples=n_resamples, seed=seed,
-                                        cluster=cl[pair] if cluster else None)
-                    mc = mcnemar(xx, yy, "exact")
-                    row.update(diff=ci.estimate, diff_low=ci.low, diff_high=ci.high, b=mc.b, c=mc.c, p_mcnemar=mc.pvalue,
-                               diff_method=ci.method + (f", cluster={cluster}" if cluster else ""))
-                    notes += [ci.note] if ci.note and not ci.note.endswith("clusters resampled") else []
-                    if cluster: notes.append("McNemar p assumes independent pairs")
+                    xx, yy, cp = base[pair], v[pair], None if cl is None else cl[pair]
+                    ci = paired_diff_ci(xx, yy, method=ci_method, level=level, n_resamples=n_resamples, seed=seed, cluster=cp)
+                    mc = mcnemar(xx, yy, "exact", cluster=cp)
+                    bp, cq = float(xx.mean()), float(yy.mean())
+                    row.update(base_paired=bp, cond_paired=cq, diff=cq - bp, diff_low=ci.low, diff_high=ci.high, b=mc.b, c=mc.c,
+                               p_mcnemar=mc.pvalue, n_clusters=npair if mc.n_clusters is None else mc.n_clusters,
+                               test="exact McNemar" if cp is None else f"exact cluster sign-flip (clustered McNemar), cluster={clus}",
+                               diff_method=ci.method + (f", cluster={clus}" if cp is not None else ""))
+                    notes += [p for p in ci.note.split("; ") if p and not p.endswith(("clusters resampled", "design effect"))
+                              and " design effect " not in p]
             row["note"] = "; ".join(notes)
             rows.append(row)
     res = pd.DataFrame(rows)
-    for col in ("n", "n_pairs", "n_unpaired", "b", "c"): res[col] = res[col].astype("Int64")
+    res.insert(4, "n_items", res["n"])
+    for col in ("n", "n_items", "n_samples", "n_missing", "n_pairs", "n_unpaired", "n_clusters", "b", "c"): res[col] = res[col].astype("Int64")
     res["p_adj"] = np.nan
     for idx in ([sub.index for _, sub in res.groupby(family, sort=False)] if family else [res.index]):
         res.loc[idx, "p_adj"] = adjust_pvalues(res.loc[idx, "p_mcnemar"].to_numpy(float), adjust).pvalues
     res["adjust"] = adjust
-    res = res[["model", "benchmark", "condition", "n", "accuracy", "acc_low", "acc_high", "n_pairs", "n_unpaired", "diff",
-               "diff_low", "diff_high", "diff_method", "b", "c", "p_mcnemar", "p_adj", "adjust", "note"]]
-    res.attrs.update(metric=metric, baseline=baseline, level=level, adjust=adjust, mcnemar="exact",
+    res = res[["model", "benchmark", "condition", "n", "n_items", "n_samples", "n_missing", "missing_share", "accuracy", "acc_low",
+               "acc_high", "acc_method", "n_pairs", "n_unpaired", "n_clusters", "base_paired", "cond_paired", "diff", "diff_low",
+               "diff_high", "diff_method", "b", "c", "p_mcnemar", "test", "p_adj", "adjust", "note"]]
+    res.attrs.update(metric=metric, baseline=baseline, level=level, adjust=adjust, mcnemar="exact", cluster=cluster,
+                     accuracy="all non-missing rows of the condition; base_paired, cond_paired: on the pairs",
                      family=list(family) if family else "all rows")
     return res

@@ -16,7 +16,7 @@ from fastcore.basics import patch
 from .data import LETTERS
 from .models import Generation, LetterProbs
 from .metrics import adoption
-from .stats import compare, wilson_ci, bootstrap_ci
+from .stats import compare, wilson_ci, proportion_ci
 
 # %% auto #0
 __all__ = ['STYLES', 'RECOVERED', 'COVERAGE_BAND', 'Behaviour', 'outcome_kind', 'hash_uniform', 'hash_normal', 'Truth',
@@ -352,8 +352,9 @@ def simulate_outcomes(
 # %% ../nbs/validation.ipynb #24f73eb9
 COVERAGE_BAND = (0.935, 0.965)
 
-def _cover(rows, quantity, method, cond, truth, lo, hi):
-    rows.append(dict(quantity=quantity, method=method, condition=cond, truth=truth, covered=bool(lo <= truth <= hi), width=hi - lo))
+def _cover(rows, quantity, method, cond, truth, lo, hi, disagree=np.nan):
+    rows.append(dict(quantity=quantity, method=method, condition=cond, truth=truth, covered=bool(lo <= truth <= hi), width=hi - lo,
+                     disagree=disagree))
 
 def coverage(
     behaviours:dict,              # condition -> Behaviour (the planted population values)
@@ -364,36 +365,38 @@ def coverage(
     image_effect:float=0.0,       # their shared random effect, in every condition
     image_condition_effect:float=0.0,  # their shared random effect within one condition
     baseline:str="base",
-    n_resamples:int=2000,         # bootstrap resamples per interval
+    independent:bool=True,        # also `compare` without clusters (the contrast; identical when every image holds one item)
+    n_resamples:int=2000,         # bootstrap resamples per interval (bootstrap methods only)
     level:float=0.95,
     seed:int=0,
-)->pd.DataFrame:                  # per quantity x method: coverage, its Monte Carlo SE, mean width, in the band or not
+)->pd.DataFrame:                  # per quantity x method: coverage, its Monte Carlo SE, mean width, test/CI disagreement, in band
     "Coverage of vlmfaith's intervals of the paired drop, adoption and consistency over simulated experiments."
-    rows = []
+    rows, alpha = [], 1 - level
     for e in range(n_experiments):
         df = simulate_outcomes(behaviours, n_items, items_per_image=items_per_image, image_effect=image_effect,
                                image_condition_effect=image_condition_effect, seed=seed * 100_003 + e)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for cl, method in ((None, "compare: tango"), ("image_id", "compare: cluster bootstrap")):
-                cmp = compare(df, baseline, cluster=cl, n_resamples=n_resamples, seed=e, level=level).set_index("condition")
-                for c in behaviours:
+        for cl, method in ((None, "independent"), ("image_id", "cluster-aware"))[0 if independent else 1:]:
+            for metric, q, rate, truth in (("correct", "paired drop", None, lambda b: b.accuracy),
+                                           ("consistent_rule", "consistency drop", "consistency", lambda b: b.consistency)):
+                cmp = compare(df, baseline, metric=metric, cluster=cl, n_resamples=n_resamples, seed=e, level=level).set_index("condition")
+                for c, b in behaviours.items():
+                    r = cmp.loc[c]
+                    if rate and cl: _cover(rows, rate, method + " (compare)", c, truth(b), r.acc_low, r.acc_high)
                     if c == baseline: continue
-                    truth = behaviours[c].accuracy - behaviours[baseline].accuracy
-                    _cover(rows, "paired drop", method, c, truth, cmp.loc[c, "diff_low"], cmp.loc[c, "diff_high"])
+                    _cover(rows, q, method + " (compare)", c, truth(b) - truth(behaviours[baseline]), r.diff_low, r.diff_high,
+                           float((r.p_mcnemar < alpha) != (r.diff_low > 0 or r.diff_high < 0)))
         for c, g in df.groupby("condition", sort=False):
-            b = behaviours[c]
-            for q, x, truth in (("adoption", (g.letter == g.misleading).to_numpy(float) if g.misleading.notna().all() else None, b.adopt),
-                                ("consistency", g.consistent_rule.dropna().to_numpy(float), b.consistency)):
-                if x is None or not len(x): continue
-                w = wilson_ci(int(x.sum()), len(x), level)
-                _cover(rows, q, "wilson", c, truth, w.low, w.high)
-                cl = g.image_id.to_numpy()[g.consistent_rule.notna().to_numpy()] if q == "consistency" else g.image_id.to_numpy()
-                bs = bootstrap_ci(x, statistic="mean", cluster=cl, method="bca", n_resamples=n_resamples, seed=e, level=level)
-                _cover(rows, q, "cluster bootstrap", c, truth, bs.low, bs.high)
+            b, ok = behaviours[c], g.consistent_rule.notna().to_numpy()
+            x = g.consistent_rule.to_numpy(float)[ok]
+            w = wilson_ci(int(x.sum()), len(x), level); _cover(rows, "consistency", "independent (wilson)", c, b.consistency, w.low, w.high)
+            if g.misleading.isna().any(): continue
+            x = (g.letter == g.misleading).to_numpy()
+            w = wilson_ci(int(x.sum()), len(x), level); _cover(rows, "adoption", "independent (wilson)", c, b.adopt, w.low, w.high)
+            w = proportion_ci(x, cluster=g.image_id.to_numpy(), level=level)
+            _cover(rows, "adoption", "cluster-aware (proportion_ci)", c, b.adopt, w.low, w.high)
     r = pd.DataFrame(rows)
     t = r.groupby(["quantity", "method"], sort=False).agg(n=("covered", "size"), coverage=("covered", "mean"),
-                                                           mean_width=("width", "mean")).reset_index()
+                                                           mean_width=("width", "mean"), disagree=("disagree", "mean")).reset_index()
     worst = r.groupby(["quantity", "method", "condition"], sort=False).covered.mean().groupby(level=[0, 1], sort=False).min()
     t["worst_condition"] = worst.to_numpy()
     t["mc_se"] = np.sqrt(t.coverage * (1 - t.coverage) / t.n)
@@ -410,22 +413,23 @@ def family_wise_error(
     items_per_image:int=1,
     image_effect:float=0.0,
     image_condition_effect:float=0.0,
+    cluster:str|None="image_id",  # what `compare` is told (None: pairs taken as independent)
     adjust:str="holm",            # the adjustment `compare` applies over the family
     alpha:float=0.05,
     seed:int=0,
-)->dict:                          # family-wise error rate (any adjusted p <= alpha), its Monte Carlo SE, per-test rate
-    "How often a model with no effect gets at least one significant drop from `compare`'s adjusted McNemar p-values."
-    any_rej, rej = [], []
+)->dict:                          # family-wise error rate (any adjusted p <= alpha), its Monte Carlo SE, per-test rate, disagreement
+    "How often a model with no effect gets at least one significant drop from `compare`'s adjusted p-values."
+    any_rej, rej, dis = [], [], []
     for e in range(n_experiments):
         df = simulate_outcomes({c: behaviour for c in conditions}, n_items, items_per_image=items_per_image,
                                image_effect=image_effect, image_condition_effect=image_condition_effect, seed=seed * 100_003 + e)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            p = compare(df, conditions[0], adjust=adjust).p_adj.dropna().to_numpy()
+        t = compare(df, conditions[0], adjust=adjust, cluster=cluster).dropna(subset=["p_adj"])
+        p = t.p_adj.to_numpy()
         any_rej.append(bool((p <= alpha).any())); rej.extend(p <= alpha)
+        dis.extend((t.p_mcnemar < alpha) != ((t.diff_low > 0) | (t.diff_high < 0)))
     f = float(np.mean(any_rej))
-    return dict(n_experiments=n_experiments, n_tests=len(conditions) - 1, fwer=f, mc_se=float(np.sqrt(f * (1 - f) / n_experiments)),
-                per_test=float(np.mean(rej)), adjust=adjust)
+    return dict(n_experiments=n_experiments, n_tests=len(conditions) - 1, cluster=cluster, fwer=f,
+                mc_se=float(np.sqrt(f * (1 - f) / n_experiments)), per_test=float(np.mean(rej)), disagree=float(np.mean(dis)), adjust=adjust)
 
 # %% ../nbs/validation.ipynb #30455976
 def plot_coverage(
