@@ -486,9 +486,10 @@ def check_folder(spec:ExperimentSpec, store:Store)->ExperimentSpec:
 
 # %% ../nbs/run.ipynb #fb2cf69f
 def _prompts_of(bc:BenchmarkConfig, spec:ExperimentSpec)->tuple:
-    "(canonical name, prompts, {item id: question}) of one benchmark under the spec's conditions."
+    "(canonical name, prompts, {item id: question}, load report or None) of one benchmark under the spec's conditions."
     items = load_benchmark(bc.name, split=bc.split, path=bc.path, limit=bc.limit, seed=bc.seed, **bc.options)
-    return BENCHMARKS.resolve(bc.name), build_prompts(items, spec.conditions, spec.perturb_seed), {it.id: it.question for it in items}
+    return (BENCHMARKS.resolve(bc.name), build_prompts(items, spec.conditions, spec.perturb_seed),
+            {it.id: it.question for it in items}, getattr(items, "report", None))
 
 def _status(e:BaseException|None, summary:dict)->str:
     "complete, partial (something failed or is left), failed (nothing generated), or stopped (Ctrl-C)."
@@ -511,7 +512,8 @@ def run(spec:ExperimentSpec|None=None, *, shard=None, progress:bool=True, backen
         prov = dict(run_id=run_id, start=time.time(), end=None, status="running", shard=f"{sh[0]}/{sh[1]}",
                     spec=spec.to_dict(), seeds=dict(perturb=spec.perturb_seed, decoding=spec.decoding.seed,
                                                     benchmarks={b.name: b.seed for b in spec.benchmarks}),
-                    argv=sys.argv, env=environment_info(), models={})
+                    argv=sys.argv, env=environment_info(), models={},
+                    loads={bname: rep.to_dict() for _, bname, _, _, rep in work if rep is not None})  # rows skipped or repaired
         write_provenance(store, run_id, prov)
         try:
             with _StopFlag() as stop, _backends_of(backends, spec) as backend_for:
@@ -521,7 +523,7 @@ def run(spec:ExperimentSpec|None=None, *, shard=None, progress:bool=True, backen
                                                    info=getattr(backend, "info", None))
                     prov["env"] = environment_info()                      # now with the GPU, if the backend found one
                     write_provenance(store, run_id, prov)
-                    for bc, bname, prompts, qs in work:
+                    for bc, bname, prompts, qs, _ in work:
                         sfile = store.file(backend.model_key, bname)
                         done = store.done_keys(backend.model_key, bname)
                         with sfile:
@@ -533,7 +535,7 @@ def run(spec:ExperimentSpec|None=None, *, shard=None, progress:bool=True, backen
             err = e
             if isinstance(e, RunStopped): summary.update(e.summary); e.summary = summary
             for mc in spec.models:                                   # what was not reached is left
-                for _, bname, prompts, _ in work:
+                for _, bname, prompts, _, _ in work:
                     summary.setdefault((mc.name, bname), dict(prompts=len(prompts), skipped=0, other_shards=0, generated=0,
                                                               failed=0, left=len(prompts)))
             prov["error"] = " ".join(f"{type(e).__name__}: {e}".split())[:2000]
