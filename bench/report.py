@@ -10,8 +10,9 @@ questions share an image on half the benchmarks), keys and a freshly drawn reaso
 11 conditions x items, as in the paper. Folders are cached under --cache (default /tmp/vlmfaith-bench-report) and
 reused by later runs; the report folder inside is removed before each first report.
 
-Run: python bench/report.py [--sizes 22000,220000,1000000] [--cache DIR] [--workers N] [--legacy]
-(--legacy: the report as it was before the cache, for the before/after table; it times stages by wrapping functions).
+Run: python bench/report.py [--sizes 22000,220000,1000000] [--cache DIR] [--workers N] [--added K] [--legacy]
+(--legacy: the report as it was before the cache, for the before/after table; it times stages by wrapping functions.
+ --added K: also a report after K new records were appended, which parses only them but computes tables and figures.)
 """
 import argparse, hashlib, json, os, random, shutil, sys, time, warnings
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("OMP_NUM_THREADS", "1"); os.environ.setdefault("MPLBACKEND", "Agg")
@@ -151,13 +152,24 @@ def timed_report(out:Path, legacy:bool, workers=None)->tuple:
         if legacy:
             with _Wrapped() as w:
                 t = time.perf_counter(); report(out, judge=False, progress=False); total = time.perf_counter() - t
-            st = w.t
+            st = dict(w.t, parsed=None, reused=None)
         else:
             st = {}; t = time.perf_counter()
             report(out, judge=False, progress=False, timings=st, **({} if workers is None else dict(workers=workers)))
             total = time.perf_counter() - t
+    counts = {k: st.get(k) for k in ("parsed", "reused")}
     st = {k: st.get(k, 0.0) for k in STAGES}; st["other"] = total - sum(st.values())
-    return total, st
+    return total, st, counts
+
+def add_records(out:Path, k:int)->tuple:
+    "Append `k` new records (copies of the first lines of one file under new keys); (file, its size before) to undo it."
+    from vlmfaith.store import Store, StoreFile
+    f = Store(out).files()[0]; size = f.stat().st_size
+    rows = []
+    for i, (key, rec) in zip(range(k), StoreFile(f).records()):
+        rows.append((__import__("hashlib").sha256(f"added{i}{key}".encode()).hexdigest(), {**rec, "item_id": rec["item_id"] + f"+{i}"}))
+    with StoreFile(f) as sf: sf.append(rows)
+    return f, size
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -165,6 +177,7 @@ def main():
     ap.add_argument("--cache", default="/tmp/vlmfaith-bench-report")
     ap.add_argument("--workers", type=int, default=None, help="processes for parsing new records (default: the report's)")
     ap.add_argument("--legacy", action="store_true", help="time the report as it was before the cache (first report only)")
+    ap.add_argument("--added", type=int, default=0, help="also time a report after appending this many new records")
     ap.add_argument("--json", default=None, help="also write the results here")
     a = ap.parse_args()
     cache = Path(a.cache); sizes = [int(s) for s in a.sizes.split(",")]
@@ -178,10 +191,16 @@ def main():
         print(f"{n:,} rows: folder {out} ({size/1e9:.2f} GB{'' if tw < 1 else f', written in {tw:.0f} s'})", flush=True)
         shutil.rmtree(out/"report", ignore_errors=True)
         runs = [("first", *timed_report(out, a.legacy, a.workers))]
-        if not a.legacy: runs.append(("second", *timed_report(out, False, a.workers)))
-        for which, total, st in runs:
-            res.append(dict(rows=n, report=which, total=total, **st))
-            print(f"  {which:<6} {total:7.1f} s  " + "  ".join(f"{k} {v:.1f}" for k, v in st.items()), flush=True)
+        if not a.legacy:
+            runs.append(("second", *timed_report(out, False, a.workers)))
+            if a.added:                  # a report after new records: parses only them, computes tables and figures again
+                f, size = add_records(out, a.added)
+                try: runs.append((f"+{a.added}", *timed_report(out, False, a.workers)))
+                finally: os.truncate(f, size)    # the cached folder stays as written (its cache is refreshed next time)
+        for which, total, st, counts in runs:
+            res.append(dict(rows=n, report=which, total=total, **st, **counts))
+            print(f"  {which:<6} {total:7.1f} s  " + "  ".join(f"{k} {v:.1f}" for k, v in st.items())
+                  + ("" if counts["parsed"] is None else f"  (parsed {counts['parsed']:,}, reused {counts['reused']:,})"), flush=True)
     print_tables(res)
     if a.json: Path(a.json).write_text(json.dumps(res, indent=1))
 

@@ -17,7 +17,8 @@ from .stats import compare
 from .run import ExperimentSpec, make_backend
 
 # %% auto #0
-__all__ = ['OUTCOME_CACHE', 'report', 'outcome_cache_tag', 'outcomes', 'drawn_figures', 'judge_labels']
+__all__ = ['OUTCOME_CACHE', 'PARALLEL_BYTES', 'report', 'outcome_cache_tag', 'outcomes', 'table_fingerprint', 'report_tables',
+           'drawn_figures', 'judge_labels']
 
 # %% ../nbs/report.ipynb #625536e8
 def _md(df:pd.DataFrame, floatfmt=".3f")->str:
@@ -34,7 +35,7 @@ def report(
     progress:bool=True,
     backends:dict|None=None,    # name -> backend, to reuse loaded judge models
     workers:int|None=None,      # processes for parsing records the cache lacks (see `outcomes`); None: the CPUs
-    cache:bool=True,            # keep parsed rows and figures in OUT/report/.cache; False: parse and draw everything
+    cache:bool=True,            # keep parsed rows, tables and figures in OUT/report/.cache; False: compute everything
     timings:dict|None=None,     # filled with seconds per stage: read store, parse, outcome table, stats, figures, write
 )->str:
     "Score a results folder into OUT/report; return a short text summary."
@@ -51,15 +52,9 @@ def report(
         if jmap: df["consistent_judge"] = pd.array([jmap.get(k) for k in df.key], dtype="boolean")
     rd = out/"report"; (rd/"figures").mkdir(parents=True, exist_ok=True)
     t = time.perf_counter(); df.to_parquet(rd/"outcomes.parquet", index=False); tm["write"] = time.perf_counter() - t
-    t = time.perf_counter()
-    has_base = baseline in set(df.condition)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")          # compare warns about several samples per item; the README says so
-        shared = df.groupby(["benchmark", "image_id"]).item_id.nunique().max() > 1   # several questions on one image
-        cmp = compare(df, baseline, metric="correct", cluster="image_id" if shared else None) if has_base else pd.DataFrame()
-        cmpc = compare(df, baseline, metric="consistent_rule") if has_base and df.consistent_rule.notna().any() else pd.DataFrame()
-    sm = summary(df, baseline)
-    au = pd.concat([survival_auroc(df, baseline, s) for s in ("p_correct", "neg_entropy")]) if has_base and df.p_correct.notna().any() else pd.DataFrame()
+    t = time.perf_counter(); fp = table_fingerprint(df) if cache else None
+    tb = report_tables(df, baseline, memo=rd/".cache"/"tables" if cache else None, fingerprint=fp)
+    cmp, cmpc, sm, au = (tb[k] for k in ("compare", "compare_consistency", "summary", "auroc"))
     tm["stats"] = time.perf_counter() - t; t = time.perf_counter()
     cmp.to_csv(rd/"compare.csv", index=False); cmpc.to_csv(rd/"compare_consistency.csv", index=False)
     sm.to_csv(rd/"summary.csv", index=False); au.to_csv(rd/"auroc.csv", index=False)
@@ -67,7 +62,7 @@ def report(
     tm["write"] += time.perf_counter() - t; t = time.perf_counter()
     figs = []
     if figures:
-        try: figs = drawn_figures(df, rd, baseline=baseline, cache=cache)
+        try: figs = drawn_figures(df, rd, baseline=baseline, cache=cache, fingerprint=fp)
         except ImportError: pass
     tm["figures"] = time.perf_counter() - t; t = time.perf_counter()
     tiny = any(m.name == "tiny" for m in (spec.models if spec else []))
@@ -154,6 +149,8 @@ def _file_outcomes(path, cache, tag:str, strict:bool)->tuple:
     return rows, dict(parsed=len(new), reused=len(take), read=t1 - t0 + time.perf_counter() - t2, parse=t2 - t1, warnings=msgs)
 
 # %% ../nbs/report.ipynb #d1b8bf8d
+PARALLEL_BYTES = 32 << 20        # parse in processes when this much of the store is new: each process takes seconds to start
+
 def _pending(job)->int:
     "Bytes of a record file the cache does not cover (its size when the cache is stale, else 0)."
     import pyarrow.parquet as pq
@@ -181,7 +178,7 @@ def outcomes(
     big = [j for j in jobs if _pending(j) > 0]
     workers = min(workers or os.cpu_count() or 1, len(big))
     res = {}
-    if workers > 1 and sum(_pending(j) for j in big) > 32 << 20:      # worth the processes' start (seconds each)
+    if workers > 1 and sum(_pending(j) for j in big) > PARALLEL_BYTES:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         from vlmfaith.report import _file_outcomes as run_file          # the package's copy: spawned processes import it
@@ -200,6 +197,57 @@ def outcomes(
                "reused": sum(i["reused"] for _, i in res)})
     return df
 
+# %% ../nbs/report.ipynb #c8ca585f
+def table_fingerprint(
+    df:pd.DataFrame,            # an outcome table
+)->str:
+    "A hash of every value, column name and dtype of a table (equal tables, equal fingerprints)."
+    h = hashlib.sha1(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    h.update(json.dumps([list(map(str, df.columns)), [str(t) for t in df.dtypes], len(df)]).encode())
+    return h.hexdigest()
+
+def _memo_key(fingerprint:str, *parts, modules=())->str:
+    "A memo key: the table's fingerprint, further parts, and the source of the modules that compute from it."
+    h = hashlib.sha1(json.dumps([fingerprint, *map(str, parts)]).encode())
+    for m in modules: h.update(inspect.getsource(m).encode())
+    return h.hexdigest()
+
+# %% ../nbs/report.ipynb #ffa35c6f
+def _compute_tables(df:pd.DataFrame, baseline:str)->dict:
+    has_base = baseline in set(df.condition)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # compare warns about several samples per item; the README says so
+        shared = df.groupby(["benchmark", "image_id"]).item_id.nunique().max() > 1   # several questions on one image
+        cmp = compare(df, baseline, metric="correct", cluster="image_id" if shared else None) if has_base else pd.DataFrame()
+        cmpc = compare(df, baseline, metric="consistent_rule") if has_base and df.consistent_rule.notna().any() else pd.DataFrame()
+    sm = summary(df, baseline)
+    au = pd.concat([survival_auroc(df, baseline, s) for s in ("p_correct", "neg_entropy")]) if has_base and df.p_correct.notna().any() else pd.DataFrame()
+    return dict(compare=cmp, compare_consistency=cmpc, summary=sm, auroc=au)
+
+def _read_table(p:Path)->pd.DataFrame:
+    df = pd.read_parquet(p)
+    return df if len(df.columns) else pd.DataFrame()        # "no table" (no base condition), as computed
+
+def report_tables(
+    df:pd.DataFrame,            # the outcome table
+    baseline:str="base",
+    *,
+    memo=None,                  # a folder to remember them in (the report uses OUT/report/.cache/tables); None: compute
+    fingerprint:str|None=None,  # `table_fingerprint(df)`, when already computed
+)->dict:                        # {"compare", "compare_consistency", "summary", "auroc"}: DataFrames
+    "The report's statistics of an outcome table, read back from `memo` when computed there from the same table and code."
+    from vlmfaith import stats, metrics
+    if memo is None: return _compute_tables(df, baseline)
+    memo = Path(memo); key = _memo_key(fingerprint or table_fingerprint(df), baseline, modules=(stats, metrics))
+    if (memo/"key").exists() and (memo/"key").read_text() == key:
+        try: return {k: _read_table(memo/f"{k}.parquet") for k in ("compare", "compare_consistency", "summary", "auroc")}
+        except Exception: pass                   # unreadable: compute again
+    res = _compute_tables(df, baseline)
+    memo.mkdir(parents=True, exist_ok=True); (memo/"key").unlink(missing_ok=True)
+    for k, v in res.items(): v.to_parquet(memo/f"{k}.parquet")
+    (memo/"key").write_text(key)
+    return res
+
 # %% ../nbs/report.ipynb #ba7bad54
 def drawn_figures(
     df:pd.DataFrame,            # the outcome table
@@ -207,14 +255,13 @@ def drawn_figures(
     *,
     baseline:str="base",
     cache:bool=True,            # False: always draw, remember nothing
+    fingerprint:str|None=None,  # `table_fingerprint(df)`, when already computed
 )->list:                        # paths of the figure files
     "`plots.report_figures` into RD/figures, or the files already there when drawn from the same table by the same code."
     import matplotlib
     from vlmfaith import plots
     rd = Path(rd); memo = rd/".cache"/"figures.json"
-    h = hashlib.sha1(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-    h.update(json.dumps([baseline, list(df.columns), [str(t) for t in df.dtypes], matplotlib.__version__]).encode())
-    h.update(inspect.getsource(plots).encode()); key = h.hexdigest()
+    key = _memo_key(fingerprint or table_fingerprint(df), baseline, matplotlib.__version__, modules=(plots,))
     if cache and memo.exists():
         m = json.loads(memo.read_text())
         if m["key"] == key and all((rd/"figures"/f).exists() for f in m["files"]):
