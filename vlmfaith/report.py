@@ -62,7 +62,7 @@ def report(
     tm["write"] += time.perf_counter() - t; t = time.perf_counter()
     figs = []
     if figures:
-        try: figs = drawn_figures(df, rd, baseline=baseline, cache=cache, fingerprint=fp)
+        try: figs = drawn_figures(df, rd, baseline=baseline, cache=cache, compared={"correct": cmp, "consistent_rule": cmpc})
         except ImportError: pass
     tm["figures"] = time.perf_counter() - t; t = time.perf_counter()
     tiny = any(m.name == "tiny" for m in (spec.models if spec else []))
@@ -249,33 +249,47 @@ def report_tables(
     return res
 
 # %% ../nbs/report.ipynb #ba7bad54
+def _figure_keys(df:pd.DataFrame, baseline:str, compared:dict)->dict:
+    "Benchmark -> memo key of its figures: its rows, its rows of the comparisons, and what `report_figures` reads of the whole table."
+    import matplotlib
+    from vlmfaith import plots
+    whole = [baseline, list(pd.unique(df.model)), sorted(set(df.condition)), list(pd.unique(df.benchmark)),    # colours, axes, names
+             int(df.groupby(["benchmark", "image_id"]).item_id.nunique().max()),                              # clustered or not
+             *(bool(df[c].notna().any()) for c in ("consistent_judge", "p_correct", "consistent_rule")), matplotlib.__version__]
+    keys = {}
+    for b, rows in df.groupby("benchmark", sort=False):
+        parts = [table_fingerprint(rows)] + [table_fingerprint(t[t.benchmark == b]) if len(t) else "" for t in compared.values()]
+        keys[b] = _memo_key("|".join(parts), *whole, modules=(plots,))
+    return keys
+
 def drawn_figures(
     df:pd.DataFrame,            # the outcome table
-    rd,                         # the report folder: figures go to RD/figures, the fingerprint to RD/.cache
+    rd,                         # the report folder: figures go to RD/figures, what they were drawn from to RD/.cache
     *,
     baseline:str="base",
     cache:bool=True,            # False: always draw, remember nothing
-    fingerprint:str|None=None,  # `table_fingerprint(df)`, when already computed
+    compared:dict|None=None,    # the report's `stats.compare` tables of `df` ({"correct": ..., "consistent_rule": ...})
 )->list:                        # paths of the figure files
-    "`plots.report_figures` into RD/figures, or the files already there when drawn from the same table by the same code."
-    import matplotlib
+    "`plots.report_figures` into RD/figures, drawing only the benchmarks whose figures' inputs changed since they were drawn."
     from vlmfaith import plots
-    rd = Path(rd); memo = rd/".cache"/"figures.json"
-    key = _memo_key(fingerprint or table_fingerprint(df), baseline, matplotlib.__version__, modules=(plots,))
-    if cache and memo.exists():
-        m = json.loads(memo.read_text())
-        if m["key"] == key and all((rd/"figures"/f).exists() for f in m["files"]):
-            for w in m["warnings"]: warnings.warn(w, stacklevel=2)
-            return [rd/"figures"/f for f in m["files"]]
-    with warnings.catch_warnings(record=True) as ws:
-        warnings.simplefilter("always")
-        figs = plots.report_figures(df, rd/"figures", baseline=baseline)
-    msgs = [str(w.message) for w in ws if issubclass(w.category, UserWarning)]
-    for w in msgs: warnings.warn(w, stacklevel=2)
-    if cache:
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        memo.write_text(json.dumps(dict(key=key, files=[Path(f).name for f in figs], warnings=msgs)))
-    return figs
+    if compared is None:                             # the drops' p-values are adjusted over the whole table: compute them here
+        tb = report_tables(df, baseline); compared = {"correct": tb["compare"], "consistent_rule": tb["compare_consistency"]}
+    rd = Path(rd); memo = rd/".cache"/"figures.json"; compared = {k: v for k, v in compared.items() if len(v)}
+    keys = _figure_keys(df, baseline, compared) if cache else {b: None for b in pd.unique(df.benchmark)}
+    old = json.loads(memo.read_text()) if cache and memo.exists() else {}
+    have = lambda b: b in old and old[b]["key"] == keys[b] and all((rd/"figures"/f).exists() for f in old[b]["files"])
+    todo = [b for b in keys if not have(b)]
+    res = {b: old.get(b) for b in keys}
+    for b in keys:
+        if b in todo:                                 # one call per benchmark: its files and warnings are its own
+            with warnings.catch_warnings(record=True) as ws:
+                warnings.simplefilter("always")
+                files = plots.report_figures(df, rd/"figures", baseline=baseline, benchmarks=[b], compared=compared)
+            res[b] = dict(key=keys[b], files=[Path(f).name for f in files],
+                          warnings=[str(w.message) for w in ws if issubclass(w.category, UserWarning)])
+        for w in res[b]["warnings"]: warnings.warn(w, stacklevel=2)
+    if cache: memo.parent.mkdir(parents=True, exist_ok=True); memo.write_text(json.dumps(res))
+    return [rd/"figures"/f for b in keys for f in res[b]["files"]]
 
 # %% ../nbs/report.ipynb #5d9ad8f7
 def judge_labels(
