@@ -276,7 +276,9 @@ def drawn_figures(
         tb = report_tables(df, baseline); compared = {"correct": tb["compare"], "consistent_rule": tb["compare_consistency"]}
     rd = Path(rd); memo = rd/".cache"/"figures.json"; compared = {k: v for k, v in compared.items() if len(v)}
     keys = _figure_keys(df, baseline, compared) if cache else {b: None for b in pd.unique(df.benchmark)}
-    old = json.loads(memo.read_text()) if cache and memo.exists() else {}
+    try: old = json.loads(memo.read_text()) if cache and memo.exists() else {}
+    except ValueError: old = {}
+    old = {b: v for b, v in old.items() if isinstance(v, dict) and {"key", "files", "warnings"} <= set(v)}   # an older memo: ignored
     have = lambda b: b in old and old[b]["key"] == keys[b] and all((rd/"figures"/f).exists() for f in old[b]["files"])
     todo = [b for b in keys if not have(b)]
     res = {b: old.get(b) for b in keys}
