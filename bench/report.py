@@ -10,7 +10,7 @@ questions share an image on half the benchmarks), keys and a freshly drawn reaso
 11 conditions x items, as in the paper. Folders are cached under --cache (default /tmp/vlmfaith-bench-report) and
 reused by later runs; the report folder inside is removed before each first report.
 
-Run: python bench/report.py [--sizes 22000,220000,1000000] [--cache DIR] [--workers N] [--added K] [--legacy]
+Run: python bench/report.py [--sizes 22000,220000,1000000] [--cache DIR] [--workers N] [--added K] [--reuse] [--legacy]
 (--legacy: the report as it was before the cache, for the before/after table; it times stages by wrapping functions.
  --added K: also a report after K new records were appended, which parses only them but computes tables and figures.)
 """
@@ -162,12 +162,12 @@ def timed_report(out:Path, legacy:bool, workers=None)->tuple:
     return total, st, counts
 
 def add_records(out:Path, k:int)->tuple:
-    "Append `k` new records (copies of the first lines of one file under new keys); (file, its size before) to undo it."
+    "Append `k` new items' records (copies of one file's first lines under new keys, items and images); (file, size before)."
     from vlmfaith.store import Store, StoreFile
     f = Store(out).files()[0]; size = f.stat().st_size
     rows = []
     for i, (key, rec) in zip(range(k), StoreFile(f).records()):
-        rows.append((__import__("hashlib").sha256(f"added{i}{key}".encode()).hexdigest(), {**rec, "item_id": rec["item_id"] + f"+{i}"}))
+        rows.append((__import__("hashlib").sha256(f"added{i}{key}".encode()).hexdigest(), {**rec, "item_id": rec["item_id"] + f"+{i}", "image_id": rec["item_id"] + f"+{i}"}))   # new items, own images
     with StoreFile(f) as sf: sf.append(rows)
     return f, size
 
@@ -177,6 +177,7 @@ def main():
     ap.add_argument("--cache", default="/tmp/vlmfaith-bench-report")
     ap.add_argument("--workers", type=int, default=None, help="processes for parsing new records (default: the report's)")
     ap.add_argument("--legacy", action="store_true", help="time the report as it was before the cache (first report only)")
+    ap.add_argument("--reuse", action="store_true", help="keep OUT/report: the first timed report starts from its cache")
     ap.add_argument("--added", type=int, default=0, help="also time a report after appending this many new records")
     ap.add_argument("--json", default=None, help="also write the results here")
     a = ap.parse_args()
@@ -189,7 +190,7 @@ def main():
         t = time.perf_counter(); out = folder(n, cache); tw = time.perf_counter() - t
         size = sum(f.stat().st_size for f in (out/"records").rglob("*.jsonl"))
         print(f"{n:,} rows: folder {out} ({size/1e9:.2f} GB{'' if tw < 1 else f', written in {tw:.0f} s'})", flush=True)
-        shutil.rmtree(out/"report", ignore_errors=True)
+        if not a.reuse: shutil.rmtree(out/"report", ignore_errors=True)
         runs = [("first", *timed_report(out, a.legacy, a.workers))]
         if not a.legacy:
             runs.append(("second", *timed_report(out, False, a.workers)))
