@@ -585,6 +585,9 @@ def report_figures(
     folder,                  # where the files go
     baseline:str="base",     # the condition the drops are measured against
     formats=("png", "svg"),  # file formats: a file per figure in each
+    *,
+    benchmarks=None,         # draw only these benchmarks' figures (None: all); the files are named as in a full call
+    compared:dict|None=None, # {"correct": ..., "consistent_rule": ...}: `stats.compare` tables of the whole `df` to reuse
 )->list:                     # paths of the written files
     "Draw and save every figure the outcome table supports (used by `report.report`); one file per benchmark when several."
     folder = Path(folder); out = []
@@ -593,7 +596,7 @@ def report_figures(
     judged = "consistent_judge" in df.columns and df.consistent_judge.notna().any()
     letters = "p_correct" in df.columns and df.p_correct.notna().any()
     ruled = "consistent_rule" in df.columns and df.consistent_rule.notna().any()
-    cmp = {}
+    cmp = dict(compared or {})
     def compared(metric):                   # once over the whole table, as the report's compare.csv (the Holm family)
         if metric not in cmp:
             with warnings.catch_warnings():
@@ -601,7 +604,7 @@ def report_figures(
                 cmp[metric] = compare(df, baseline, metric=metric, cluster="image_id" if shared and metric == "correct" else None)
         return cmp[metric]
     bs = list(pd.unique(df.benchmark))
-    for b in bs:
+    for b in (bs if benchmarks is None else [b for b in bs if b in set(benchmarks)]):
         sfx = "" if len(bs) == 1 else "_" + re.sub(r"[^A-Za-z0-9._-]+", "-", str(b))
         kw = dict(benchmark=b)
         jobs = [("accuracy", lambda: plot_accuracy(df, **kw, baseline=baseline))]

@@ -337,6 +337,20 @@ def __exit__(self:StoreFile, *a):
     "Close the file and release its lock."
     self.close()
 
+# %% ../nbs/store.ipynb #4419ab22
+@patch
+def entries(self:StoreFile)->Iterator[tuple]:
+    "Yield (key, crc, body bytes) for every good line, in file order, without decoding the JSON body."
+    if not self.path.exists(): return
+    with open(self.path, "rb") as f:
+        for i, line in enumerate(f, 1):
+            if not line.endswith(b"\n"):
+                warnings.warn(f"{self.path}: line {i} is torn (no newline; a crash mid-write?) and is ignored")
+                break
+            try: k, body = _check(line)
+            except ValueError as e: self._quarantine(i, line, str(e)); continue
+            yield k, line[_KEY_END+9:_KEY_END+17].decode(), body
+
 # %% ../nbs/store.ipynb #4c0053e8
 _VOLATILE = ("seconds", "created", "run_id", "shard")   # fields that may differ between two runs of the same work
 
