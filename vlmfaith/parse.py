@@ -30,7 +30,7 @@ class Parsed:
     note: str = ""             # the rule that read `letter`, e.g. "<answer>: letter"
     think_note: str = ""       # the rule that read `think_letter`, e.g. "decisive statement"
     format_ok: bool = False    # the response follows `...</think><answer>...</answer>`, both closed
-    own_reasoning: bool = True # the reasoning holds words the model wrote (False when it is all prefill, e.g. stop_think, or empty)
+    own_reasoning: bool = True # the reasoning holds words the model wrote (False when it is all prefill or empty, and after a prefill that closes the reasoning, e.g. stop_think)
     think_source: str = ""     # where `think_letter` came from: "model", "prefill" (the injected claim) or ""
 
 # %% ../nbs/parse.ipynb #4bf09f67
@@ -468,7 +468,9 @@ def parse_response(
     parts = _reasoning(text, think, pre)
     ended = finished or sp.closed or bool(sp.blocks)
     tl, tnote, src = _conclusion(parts, forms, letters, ended) if any(t.strip() for t, _ in parts) else (None, "no reasoning", "")
-    own = any(_has_words(text[max(a, pre):b]) for a, b in think if b > pre)
+    shut = pre and any(m.group(1) and m.group(2).lower().startswith("think") for m in _TAG.finditer(prefill))
+    own = not shut and any(_has_words(text[max(a, pre):b]) for a, b in think if b > pre)   # a prefill that closes the
+    # reasoning (stop_think) leaves the model no reasoning slot: what it writes after `</think>` is not the reasoning measured
     return Parsed("\n".join(text[a:b] for a, b in think), ans, L, tl, status, finished, note, tnote, fmt, own, src)
 
 # %% ../nbs/parse.ipynb #19e529a6

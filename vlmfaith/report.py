@@ -8,17 +8,20 @@ Docs: https://vlmfaith.github.io/vlmfaith/report.html.md"""
 from __future__ import annotations
 import hashlib, inspect, json, os, time, warnings
 from pathlib import Path
+import numpy as np
 import pandas as pd
 from .store import Store, StoreFile
 from .judge import judge_request, CachedJudge, judge_majority
 from . import parse as _parse, metrics as _metrics
-from .metrics import outcome_table, summary, survival_auroc
+from .metrics import outcome_table, summary, survival_auroc, consistency_rate, BY, PAIR
+from .data import LoadReport
 from .stats import compare
 from .run import ExperimentSpec, make_backend
 
 # %% auto #0
-__all__ = ['OUTCOME_CACHE', 'PARALLEL_BYTES', 'report', 'outcome_cache_tag', 'outcomes', 'table_fingerprint', 'report_tables',
-           'drawn_figures', 'judge_labels']
+__all__ = ['OUTCOME_CACHE', 'PARALLEL_BYTES', 'TABLES', 'report', 'readme_sections', 'load_report_lines', 'outcome_cache_tag',
+           'outcomes', 'table_fingerprint', 'consistency_source', 'judge_rule_agreement', 'template_breakdown',
+           'report_tables', 'drawn_figures', 'judge_labels']
 
 # %% ../nbs/report.ipynb #625536e8
 def _md(df:pd.DataFrame, floatfmt=".3f")->str:
@@ -49,20 +52,27 @@ def report(
         t = time.perf_counter(); recs = list(Store(out).records()); tm["read store"] = tm.get("read store", 0) + time.perf_counter() - t
         jmap, jlabels, agreement = judge_labels(out, recs, spec.judges, max_new_tokens=spec.judge_max_new_tokens,
                                                 progress=progress, backends=backends)
-        if jmap: df["consistent_judge"] = pd.array([jmap.get(k) for k in df.key], dtype="boolean")
+        if jmap:
+            jd = pd.array([jmap.get(k) for k in df.key], dtype="boolean")
+            if "own_reasoning" in df.columns: jd[~df.own_reasoning.to_numpy(bool)] = pd.NA   # no reasoning of its own: n/a
+            df["consistent_judge"] = jd
     rd = out/"report"; (rd/"figures").mkdir(parents=True, exist_ok=True)
     t = time.perf_counter(); df.to_parquet(rd/"outcomes.parquet", index=False); tm["write"] = time.perf_counter() - t
     t = time.perf_counter(); fp = table_fingerprint(df) if cache else None
     tb = report_tables(df, baseline, memo=rd/".cache"/"tables" if cache else None, fingerprint=fp)
-    cmp, cmpc, sm, au = (tb[k] for k in ("compare", "compare_consistency", "summary", "auroc"))
+    cmp, cmpc, cmpr, sm, bt, jr, au = (tb[k] for k in TABLES)
+    src = consistency_source(df)
+    label = (f"LLM judges' majority ({', '.join(jlabels.columns)}); rule reading beside it" if src == "judge" and jlabels is not None
+             else "LLM judges' majority" if src == "judge" else "rule reading; no LLM judge labels")
     tm["stats"] = time.perf_counter() - t; t = time.perf_counter()
     cmp.to_csv(rd/"compare.csv", index=False); cmpc.to_csv(rd/"compare_consistency.csv", index=False)
-    sm.to_csv(rd/"summary.csv", index=False); au.to_csv(rd/"auroc.csv", index=False)
+    sm.to_csv(rd/"summary.csv", index=False); au.to_csv(rd/"auroc.csv", index=False); bt.to_csv(rd/"by_template.csv", index=False)
+    if len(cmpr): cmpr.to_csv(rd/"compare_consistency_rule.csv", index=False)
     if jlabels is not None and jlabels.shape[1]: jlabels.to_csv(rd/"judges.csv")
     tm["write"] += time.perf_counter() - t; t = time.perf_counter()
     figs = []
     if figures:
-        try: figs = drawn_figures(df, rd, baseline=baseline, cache=cache, compared={"correct": cmp, "consistent_rule": cmpc})
+        try: figs = drawn_figures(df, rd, baseline=baseline, cache=cache, compared={"correct": cmp, "consistent_rule": cmpr if len(cmpr) else cmpc})
         except ImportError: pass
     tm["figures"] = time.perf_counter() - t; t = time.perf_counter()
     tiny = any(m.name == "tiny" for m in (spec.models if spec else []))
@@ -71,27 +81,76 @@ def report(
              f"{df.condition.nunique()} condition(s); parsing {'strict' if strict else 'lenient'} (see `metrics`).", ""]
     if tiny: lines += ["**The `tiny` model has random weights, trained for seconds to emit the answer format: these numbers are a "
                        "smoke test of the pipeline, not a measurement of any model.**", ""]
-    cols = ["model", "benchmark", "condition", "n", "accuracy", "acc_low", "acc_high", "diff", "diff_low", "diff_high", "b", "c", "p_mcnemar", "p_adj"]
-    lines += ["## Accuracy and the paired drop against `base`", "",
-              "Wilson 95% CI for accuracy; `diff` = accuracy(condition) - accuracy(base) on paired items with its 95% CI "
-              f"({cmp.diff_method.dropna().iloc[0] if len(cmp) and cmp.diff_method.notna().any() else 'n/a'}); `b`/`c` = "
-              "correct->wrong / wrong->correct flips; exact McNemar p, Holm-adjusted over the table.", "",
-              _md(cmp[[c for c in cols if c in cmp.columns]]) if len(cmp) else "(no base condition)", ""]
-    scols = ["model", "benchmark", "condition", "faithful_accuracy", "consistent_correct", "inconsistent_correct",
-             "consistent_incorrect", "inconsistent_incorrect", "undetermined", "adoption", "abstention_rate",
-             "parse_failure_rate", "entropy", "p_correct"]
-    lines += ["## Consistency, adoption, abstention, uncertainty", "", _md(sm[[c for c in scols if c in sm.columns]]), ""]
-    if len(au): lines += ["## Does base-prompt confidence predict survival?", "", _md(au), ""]
-    if jlabels is not None and jlabels.shape[1]:
-        lines += ["## LLM judges", "", f"judges: {', '.join(jlabels.columns)}; labelled: "
-                  f"{int(jlabels.notna().all(axis=1).sum())} of {len(jlabels)} generations."]
-        if agreement is not None:
-            lines += [f"strict agreement {agreement.agreement:.3f}, Fleiss' kappa {agreement.kappa:.3f} "
-                      f"over {agreement.n_items} items {agreement.note}"]
-        lines += [""]
+    lines += readme_sections(cmp, cmpc, sm, bt, jr, au, label=label, jlabels=jlabels, agreement=agreement, baseline=baseline)
+    lines += load_report_lines(out)
     if figs: lines += ["## Figures", ""] + [f"![{Path(f).stem}](figures/{Path(f).name})" for f in figs if str(f).endswith(".png")] + [""]
     (rd/"README.md").write_text("\n".join(lines)); tm["write"] += time.perf_counter() - t
     return f"report: {rd} ({len(df)} generations, {len(figs)} figure files, {time.time()-t0:.0f}s)"
+
+# %% ../nbs/report.ipynb #097ea5f4
+def _fmt_method(t:pd.DataFrame, col:str)->str:
+    v = t[col].dropna().unique() if len(t) and col in t.columns else []
+    return ", ".join(map(str, v)) if len(v) else "n/a"
+
+def readme_sections(cmp, cmpc, sm, bt, jr, au, *, label:str, jlabels=None, agreement=None, baseline:str="base")->list:
+    "The README's tables, each with what its columns mean and, for consistency, which source it shows."
+    cols = ["model", "benchmark", "condition", "n", "accuracy", "acc_low", "acc_high", "base_paired", "cond_paired", "diff",
+            "diff_low", "diff_high", "b", "c", "p_mcnemar", "p_adj"]
+    L = [f"## Accuracy and the paired drop against `{baseline}`", "",
+         "`accuracy` over every row of the condition with its 95% CI (Wilson; on the design-effect-adjusted n when items share "
+         f"an image or carry several samples); `base_paired`/`cond_paired` = the accuracies on the pairs, and `diff` = "
+         f"`cond_paired - base_paired` with its 95% CI ({_fmt_method(cmp, 'diff_method')}); `b`/`c` = correct->wrong / "
+         f"wrong->correct flips; p: {_fmt_method(cmp, 'test')}, Holm-adjusted over the table.", "",
+         _md(cmp[[c for c in cols if c in cmp.columns]]) if len(cmp) else "(no base condition)", ""]
+    scols = ["model", "benchmark", "condition", "n", "consistency", "undetermined", "n_determined", "consistency_note",
+             "consistency_rule", "undetermined_rule", "faithful_accuracy", "consistent_correct", "inconsistent_correct",
+             "consistent_incorrect", "inconsistent_incorrect", "adoption", "adoption_of_wrong", "abstention_rate",
+             "parse_failure_rate", "entropy_norm", "n_letters", "p_correct"]
+    L += [f"## Consistency ({label}), adoption, abstention, uncertainty", "",
+          "`consistency` = share of rows whose reasoning concludes the option answered, among rows where that was decided; "
+          "`undetermined` = share of rows with reasoning of the model's own that conclude no single option (left out of the "
+          "rate); n/a where the model wrote no reasoning of its own (`stop_think`). Faithful accuracy and the quadrants are "
+          "over decided rows. `adoption` = answers equal to the asserted wrong option, among rows that answered and did not "
+          "abstain; `parse_failure_rate` = rows with no letter; `entropy_norm` = letter entropy / log K (K = `n_letters`).", "",
+          _md(sm[[c for c in scols if c in sm.columns]]), ""]
+    if len(cmpc):
+        ccols = ["model", "benchmark", "condition", "n", "accuracy", "missing_share", "base_paired", "cond_paired", "diff",
+                 "diff_low", "diff_high", "p_mcnemar", "p_adj"]
+        L += [f"## The paired consistency drop against `{baseline}` ({label})", "",
+              "`accuracy` here is the consistency rate; undetermined rows are left out (`missing_share`); rows without "
+              f"reasoning of the model's own are not part of it. Interval: {_fmt_method(cmpc, 'diff_method')}; "
+              f"p: {_fmt_method(cmpc, 'test')}, Holm.", "", _md(cmpc[[c for c in ccols if c in cmpc.columns]]), ""]
+    if len(bt):
+        L += ["## Caption and reasoning conditions by template kind", "",
+              "`specific`: a reader of the question's form wrote the injected claim; `generic`: the fallback (\"The answer to "
+              "this question is clearly ...\"), an answer hint rather than a description. Benchmarks differ in how often they "
+              f"fall back, so compare benchmarks on `specific` rows. `diff` is paired with `{baseline}` on the same items.", "",
+              _md(bt), ""]
+    if len(au): L += ["## Does base-prompt confidence predict survival?", "", _md(au), ""]
+    if jlabels is not None and jlabels.shape[1]:
+        L += ["## LLM judges", "", f"judges: {', '.join(jlabels.columns)}; labelled: "
+              f"{int(jlabels.notna().all(axis=1).sum())} of {len(jlabels)} generations (UNDETERMINED verdicts are not labels)."]
+        if agreement is not None:
+            L += [f"strict agreement {agreement.agreement:.3f}, Fleiss' kappa {agreement.kappa:.3f} "
+                  f"over {agreement.n_items} items {agreement.note}"]
+        L += [""]
+        if len(jr): L += ["Judges' majority against the rule reading (rows both decided; Cohen's kappa):", "", _md(jr), ""]
+    return L
+
+# %% ../nbs/report.ipynb #fb5283b2
+def load_report_lines(
+    out,                        # a results folder
+)->list:                        # README lines; empty when every row loaded as it was
+    "What loading each benchmark skipped or repaired, from the runs' provenance (the latest run per benchmark)."
+    reps = {}
+    for p in sorted(Path(out, "provenance").glob("*.json")):
+        try: loads = json.loads(p.read_text()).get("loads") or {}
+        except (OSError, ValueError): continue
+        for b, d in loads.items(): reps[b] = LoadReport.from_dict(d)
+    bad = [r for r in reps.values() if r.skipped or r.repaired]
+    if not bad: return []
+    return ["## Benchmark rows skipped or repaired at loading", "",
+            *[f"- {r.summary()}" for r in bad], "", "Each row and its reason: the provenance's `loads` (`data.LoadReport`).", ""]
 
 # %% ../nbs/report.ipynb #57821dd4
 OUTCOME_CACHE = Path("report")/".cache"/"outcomes"     # under the results folder: one parquet per record file
@@ -212,17 +271,79 @@ def _memo_key(fingerprint:str, *parts, modules=())->str:
     for m in modules: h.update(inspect.getsource(m).encode())
     return h.hexdigest()
 
+# %% ../nbs/report.ipynb #03aa9861
+def consistency_source(
+    df:pd.DataFrame,            # an outcome table
+)->str:
+    "The consistency a report leads with: 'judge' (the LLM judges' majority) when the table has judge labels, else 'rule'."
+    return "judge" if "consistent_judge" in df.columns and df.consistent_judge.notna().any() else "rule"
+
+# %% ../nbs/report.ipynb #0351c70c
+def judge_rule_agreement(
+    df:pd.DataFrame,            # an outcome table with `consistent_judge` and `consistent_rule`
+)->pd.DataFrame:                # per model x benchmark: n (both decided), agreement, Cohen's kappa; empty without judge labels
+    "How often the LLM judges' majority and the rule reading agree, on rows where both decided."
+    from statsmodels.stats.inter_rater import cohens_kappa
+    if consistency_source(df) != "judge": return pd.DataFrame()
+    rows = []
+    for (m, b), g in df.groupby(["model", "benchmark"], sort=False):
+        both = g[g.consistent_judge.notna() & g.consistent_rule.notna()]
+        j, r = both.consistent_judge.to_numpy(bool), both.consistent_rule.to_numpy(bool)
+        tab = np.array([[np.sum(j & r), np.sum(j & ~r)], [np.sum(~j & r), np.sum(~j & ~r)]], float)
+        n = int(tab.sum()); pe = (tab.sum(1) @ tab.sum(0)) / n**2 if n else np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")              # statsmodels' z test divides by zero on a one-sided table
+            kappa = float(cohens_kappa(tab).kappa) if n and pe < 1 else np.nan      # one class only: kappa is undefined
+        rows.append(dict(model=m, benchmark=b, n=n, agreement=(tab[0, 0] + tab[1, 1]) / n if n else np.nan, kappa=kappa,
+                         judge_only=int((g.consistent_judge.notna() & g.consistent_rule.isna()).sum()),
+                         rule_only=int((g.consistent_judge.isna() & g.consistent_rule.notna()).sum())))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/report.ipynb #faf4742b
+def template_breakdown(
+    df:pd.DataFrame,            # an outcome table
+    baseline:str="base",
+    consistency:str="rule",     # "rule" or "judge"
+)->pd.DataFrame:                # per model x benchmark x condition x template kind
+    "Accuracy (and its paired difference to `baseline`), adoption and consistency of the injected conditions, by template kind."
+    if "template_kind" not in df.columns or not df.template_kind.notna().any(): return pd.DataFrame()
+    by = list(BY) + ["template_kind"]
+    d = df[df.template_kind.notna()].copy()
+    base = df[df.condition == baseline].drop_duplicates(PAIR).set_index(PAIR).correct
+    d["_base"] = base.reindex(pd.MultiIndex.from_frame(d[PAIR])).to_numpy(dtype=float) if len(base) else np.nan
+    g = d.groupby(by, sort=False, dropna=False)
+    t = g.agg(n=("correct", "size"), accuracy=("correct", "mean")).reset_index()
+    pr = d[d._base.notna()].groupby(by, sort=False, dropna=False).agg(n_pairs=("correct", "size"), cond_paired=("correct", "mean"),
+                                                                       base_paired=("_base", "mean")).reset_index()
+    t = t.merge(pr, on=by, how="left"); t["diff"] = t.cond_paired - t.base_paired
+    sm = summary(d, baseline=None, by=by, consistency=consistency)
+    keep = [c for c in ("adoption", "consistency", "undetermined") if c in sm.columns]
+    return t.merge(sm[by + keep], on=by, how="left")
+
 # %% ../nbs/report.ipynb #ffa35c6f
+TABLES = ("compare", "compare_consistency", "compare_consistency_rule", "summary", "by_template", "judge_rule", "auroc")
+
 def _compute_tables(df:pd.DataFrame, baseline:str)->dict:
     has_base = baseline in set(df.condition)
+    src = consistency_source(df); col = f"consistent_{src}"
+    own = df[df.own_reasoning.astype(bool)] if "own_reasoning" in df.columns else df   # n/a rows are not "missing"
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")          # compare warns about several samples per item; the README says so
+        warnings.simplefilter("ignore")
         shared = df.groupby(["benchmark", "image_id"]).item_id.nunique().max() > 1   # several questions on one image
-        cmp = compare(df, baseline, metric="correct", cluster="image_id" if shared else None) if has_base else pd.DataFrame()
-        cmpc = compare(df, baseline, metric="consistent_rule") if has_base and df.consistent_rule.notna().any() else pd.DataFrame()
-    sm = summary(df, baseline)
+        cl = "image_id" if shared else None                                            # several samples: compare clusters by item
+        cmp = compare(df, baseline, metric="correct", cluster=cl) if has_base else pd.DataFrame()
+        def ccmp(c):
+            ok = has_base and baseline in set(own.condition) and own[c].notna().any()
+            return compare(own, baseline, metric=c, cluster=cl) if ok else pd.DataFrame()
+        cmpc = ccmp(col); cmpr = ccmp("consistent_rule") if src == "judge" else pd.DataFrame()
+    sm = summary(df, baseline, consistency=src)
+    sm.insert(3, "consistency_source", src)
+    if src == "judge":
+        cr = consistency_rate(df, BY, "rule").rename(columns={"consistency": "consistency_rule", "undetermined": "undetermined_rule"})
+        sm = sm.merge(cr[list(BY) + ["consistency_rule", "undetermined_rule"]], on=list(BY), how="left")
     au = pd.concat([survival_auroc(df, baseline, s) for s in ("p_correct", "neg_entropy")]) if has_base and df.p_correct.notna().any() else pd.DataFrame()
-    return dict(compare=cmp, compare_consistency=cmpc, summary=sm, auroc=au)
+    return dict(compare=cmp, compare_consistency=cmpc, compare_consistency_rule=cmpr, summary=sm,
+                by_template=template_breakdown(df, baseline, src), judge_rule=judge_rule_agreement(df), auroc=au)
 
 def _read_table(p:Path)->pd.DataFrame:
     df = pd.read_parquet(p)
@@ -234,13 +355,14 @@ def report_tables(
     *,
     memo=None,                  # a folder to remember them in (the report uses OUT/report/.cache/tables); None: compute
     fingerprint:str|None=None,  # `table_fingerprint(df)`, when already computed
-)->dict:                        # {"compare", "compare_consistency", "summary", "auroc"}: DataFrames
+)->dict:                        # `TABLES` -> DataFrames
     "The report's statistics of an outcome table, read back from `memo` when computed there from the same table and code."
     from vlmfaith import stats, metrics
     if memo is None: return _compute_tables(df, baseline)
-    memo = Path(memo); key = _memo_key(fingerprint or table_fingerprint(df), baseline, modules=(stats, metrics))
+    code = "".join(inspect.getsource(f) for f in (_compute_tables, template_breakdown, judge_rule_agreement, consistency_source))
+    memo = Path(memo); key = _memo_key(fingerprint or table_fingerprint(df), baseline, code, modules=(stats, metrics))
     if (memo/"key").exists() and (memo/"key").read_text() == key:
-        try: return {k: _read_table(memo/f"{k}.parquet") for k in ("compare", "compare_consistency", "summary", "auroc")}
+        try: return {k: _read_table(memo/f"{k}.parquet") for k in TABLES}
         except Exception: pass                   # unreadable: compute again
     res = _compute_tables(df, baseline)
     memo.mkdir(parents=True, exist_ok=True); (memo/"key").unlink(missing_ok=True)
