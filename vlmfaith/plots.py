@@ -196,7 +196,7 @@ def plot_drop(
     ax=None,                         # draw into this Axes (one benchmark only)
     figsize=None,                    # (width, height) in inches; None: the default
 )->Figure:
-    "Paired difference to the baseline per condition and model with CIs and Holm-adjusted McNemar significance marks."
+    "Paired difference to the baseline per condition and model with CIs and Holm-adjusted significance marks (McNemar, clustered when items share an image or carry samples)."
     rows, ms, bs, cs = select_outcomes(df, models, benchmark, conditions, baseline=baseline, need=(metric, "item_id", "sample"))
     if ax is not None and len(bs) > 1: raise ValueError(f"ax= draws one benchmark; pass benchmark= (one of {bs})")
     if compared is None: cmp = compare(rows, baseline, metric=metric, level=level, cluster=cluster)
@@ -210,6 +210,7 @@ def plot_drop(
     if not cs: raise ValueError(f"no condition besides the baseline {baseline!r} to compare")
     fig, axs = (ax.figure, [ax]) if ax is not None else _panels(len(bs), 1, 7.5, 3.6, figsize)
     col = model_colors(ms); what = "accuracy" if metric == "correct" else metric
+    test = ", ".join(map(str, cmp.test.dropna().unique())) if "test" in cmp.columns and cmp.test.notna().any() else "exact McNemar"
     for a, b in zip(axs, bs):
         t = cmp[cmp.benchmark == b]
         d, lo, hi, p = (_tidy(t, ms, cs, v) for v in ("diff", "diff_low", "diff_high", "p_adj"))
@@ -226,7 +227,7 @@ def plot_drop(
         a.set_ylim(-lim, lim)
         a.set_ylabel(f"{what} - {baseline} (points)")
         a.set_title(f"{b}: paired change in {what} vs {baseline} ({level:.0%} CI)\n"
-                    "* p<0.05  ** p<0.01  *** p<0.001 (exact McNemar, Holm-adjusted)", fontsize="medium")
+                    f"* p<0.05  ** p<0.01  *** p<0.001 ({test}, Holm-adjusted)", fontsize="medium")
         a.legend(title="model", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1)); a.grid(axis="x", visible=False)
     fig.compare = cmp                      # the table behind the figure
     return fig
@@ -601,7 +602,7 @@ def report_figures(
         if metric not in cmp:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # several samples per item: the report says so
-                cmp[metric] = compare(df, baseline, metric=metric, cluster="image_id" if shared and metric == "correct" else None)
+                cmp[metric] = compare(df, baseline, metric=metric, cluster="image_id" if shared else None)
         return cmp[metric]
     bs = list(pd.unique(df.benchmark))
     for b in (bs if benchmarks is None else [b for b in bs if b in set(benchmarks)]):
