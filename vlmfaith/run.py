@@ -86,7 +86,8 @@ def check(self:BenchmarkConfig, where:str="benchmarks[0]")->BenchmarkConfig:
     except KeyError as e: raise SpecError(f"spec field '{where}.name': {e.args[0]} (`vlmfaith ls benchmarks`)") from None
     if self.limit is not None: _whole(self.limit, f"{where}.limit", 1)
     _whole(self.seed, f"{where}.seed", 0)
-    if not self.path and b.hub_id is None and getattr(b.loader, "__module__", "") == "vlmfaith.benchmarks":
+    from vlmfaith.benchmarks import FIXTURE_FORMS      # vlmfaith's own published benchmarks (not a user's loader)
+    if not self.path and b.hub_id is None and BENCHMARKS.resolve(self.name) in FIXTURE_FORMS:
         raise SpecError(f"spec field '{where}.path': {b.name} is published as files only, not on the Hugging Face Hub: "
                         "download them and give their folder (--path)")
     return self
