@@ -247,18 +247,22 @@ def decode_record(line:bytes)->tuple:
     return key, json.loads(body)
 
 # %% ../nbs/store.ipynb #51a7fc2d
+def _good_lines(sf)->Iterator[tuple]:
+    "(key, line, body) of every good line of a store file; a torn last line ends it, a damaged one is quarantined."
+    if not sf.path.exists(): return
+    with open(sf.path, "rb") as f:
+        for i, line in enumerate(f, 1):
+            if not line.endswith(b"\n"):
+                warnings.warn(f"{sf.path}: line {i} is torn (no newline; a crash mid-write?) and is ignored")
+                break
+            try: k, body = _check(line)
+            except ValueError as e: sf._quarantine(i, line, str(e)); continue
+            yield k, line, body
+
 @patch
 def scan(self:StoreFile, *, full:bool=False)->Iterator[tuple]:
     "Yield (key, rec or None) for every good line; `full=True` also parses and checks every record."
-    if not self.path.exists(): return
-    with open(self.path, "rb") as f:
-        for i, line in enumerate(f, 1):
-            if not line.endswith(b"\n"):
-                warnings.warn(f"{self.path}: line {i} is torn (no newline; a crash mid-write?) and is ignored")
-                break
-            try: k, body = _check(line)
-            except ValueError as e: self._quarantine(i, line, str(e)); continue
-            yield (k, json.loads(body)) if full else (k, None)
+    for k, line, body in _good_lines(self): yield (k, json.loads(body)) if full else (k, None)
 
 # %% ../nbs/store.ipynb #4e33753f
 @patch
@@ -341,15 +345,7 @@ def __exit__(self:StoreFile, *a):
 @patch
 def entries(self:StoreFile)->Iterator[tuple]:
     "Yield (key, crc, body bytes) for every good line, in file order, without decoding the JSON body."
-    if not self.path.exists(): return
-    with open(self.path, "rb") as f:
-        for i, line in enumerate(f, 1):
-            if not line.endswith(b"\n"):
-                warnings.warn(f"{self.path}: line {i} is torn (no newline; a crash mid-write?) and is ignored")
-                break
-            try: k, body = _check(line)
-            except ValueError as e: self._quarantine(i, line, str(e)); continue
-            yield k, line[_KEY_END+9:_KEY_END+17].decode(), body
+    for k, line, body in _good_lines(self): yield k, line[_KEY_END+9:_KEY_END+17].decode(), body
 
 # %% ../nbs/store.ipynb #4c0053e8
 _VOLATILE = ("seconds", "created", "run_id", "shard")   # fields that may differ between two runs of the same work
