@@ -20,8 +20,8 @@ def big_table(n_rows:int=50_000):
     from vlmfaith.store import Store
     from vlmfaith.explore import load_outcomes
     from vlmfaith.judge import stored_verdicts
-    recs = list(Store(ROOT/"data"/"demo").records())
-    df = load_outcomes(ROOT/"data"/"demo", recs, stored_verdicts(ROOT/"data"/"demo"/"judge"))
+    recs = list(Store(ROOT/"data"/"smoke").records())
+    df = load_outcomes(ROOT/"data"/"smoke", recs, stored_verdicts(ROOT/"data"/"smoke"/"judge"))
     k = -(-n_rows // len(df))
     parts = [df.assign(item_id=df.item_id + f"#{i}", image_id=df.image_id + f"#{i}") for i in range(k)]
     return pd.concat(parts, ignore_index=True).iloc[:n_rows].reset_index(drop=True), recs
@@ -50,7 +50,7 @@ def main(n_rows:int=50_000):
     from vlmfaith.synthetic import synthetic_item
     from vlmfaith.run import ExperimentSpec
     df, recs = big_table(n_rows)
-    spec_images = ItemImages(ExperimentSpec.load(ROOT/"data"/"demo"/"spec.yaml"))
+    spec_images = ItemImages(ExperimentSpec.load(ROOT/"data"/"smoke"/"spec.yaml"))
     items = lambda b, iid: spec_images.item(b, iid.split("#")[0])     # replicated ids show the original item's image
     t0 = time.perf_counter()
     ex = Explorer(outcomes=df, records=recs, items=items)

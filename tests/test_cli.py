@@ -6,6 +6,7 @@ import pytest
 import yaml
 from vlmfaith.store import Store, StoreFile, record_key, decoding_key
 from vlmfaith.testing import ScriptedServer
+from vlmfaith.run import default_spec
 
 pytestmark = pytest.mark.xdist_group("cli")     # one worker: the module's tiny run is made once and shared
 
@@ -63,7 +64,8 @@ ARGS = [
     ("comma conditions", ["run", "--model", "tiny", "--conditions", ","], "--conditions ',': no condition names"),
     ("unknown condition", ["run", "--conditions", "base,nonsense"], "unknown condition 'nonsense'"),
     ("quant 3bit", ["run", "--model", "qwen2.5-vl-7b", "--quant", "3bit"], "argument --quant: invalid choice: '3bit'"),
-    ("quant for tiny", ["run", "--model", "tiny", "--quant", "8bit"], "the tiny model always runs unquantized"),
+    ("quant for tiny", ["run", "--model", "tiny", "--quant", "8bit"], "'tiny' always runs unquantized in float32"),
+    ("quant for an organism", ["run", "--model", "tiny-seer", "--quant", "4bit"], "'tiny-seer' always runs unquantized in float32"),
     ("openai without model", ["run", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1"], "--backend openai needs --model NAME"),
     ("base-url with hf", ["run", "--model", "tiny", "--base-url", "http://127.0.0.1:9/v1"], "--base-url is for --backend openai"),
     ("quant without model", ["run", "--quant", "8bit"], "--quant applies to the models given with --model"),
@@ -134,7 +136,7 @@ def test_help_documents_every_option_its_default_and_the_exit_codes():
                 "--no-report", "--quiet", "--debug"):
         assert opt in body, opt
     flat = " ".join(out.split())
-    for s in ("(default: 4bit;", "the demo: runs/demo", "i counted from 0", "(default: 1024; the demo: 48)",
+    for s in ("(default: 4bit;", "the demo: runs/demo", "i counted from 0", f"(default: 1024; the demo: {default_spec().decoding.max_new_tokens})",
               "2 bad input", "3 unavailable", "4 run stopped", "130 interrupted"):
         assert s in flat, s
     from vlmfaith.cli import _parser

@@ -26,7 +26,7 @@ def _facts(browser, path):
 
 def test_exported_page_renders_items_with_loaded_images(browser, tmp_path):
     from vlmfaith.explore import Explorer
-    ex = Explorer(ROOT/"data"/"demo")
+    ex = Explorer(ROOT/"data"/"smoke")
     ex.select(condition="wrong_think", outcome="adopted")
     n = min(5, len(ex.selection))
     path = ex.export_html(tmp_path/"page.html", max_items=5)

@@ -10,6 +10,7 @@ import argparse, os, sys, time, traceback
 from pathlib import Path
 from .data import BENCHMARKS, ItemError, BenchmarkNotAvailable
 from .perturb import CONDITIONS
+from .models import MODELS, ORGANISMS
 from .store import merge, parse_shard, StoreError, FolderBusy
 from .run import (ExperimentSpec, ModelConfig, BenchmarkConfig, RunStopped, Interrupted, BackendFailed, SpecError,
                           ModelNotAvailable, BACKENDS, DEFAULT_OUT, default_spec, run, merge_runs)
@@ -73,28 +74,28 @@ def _parser():
     sub = p.add_subparsers(dest="cmd", metavar="{run,report,merge,ls}")
     r = sub.add_parser("run", parents=[dbg], epilog=EPILOG, formatter_class=fmt, help="run (or resume) an experiment; no arguments: the embedded demo",
                        description="Run (or resume) an experiment: a spec file, the flags on top of it. With neither, the embedded "
-                                   "demo (the synthetic benchmark on the tiny smoke-test model, CPU, a few minutes).")
+                                   "demo (the two model organisms on 200 synthetic-basic items, every condition, CPU, a few minutes).")
     r.add_argument("spec", nargs="?", help="a YAML or TOML experiment spec; the flags below override its fields")
     r.add_argument("--model", action="append", help="registry name (`vlmfaith ls models`), hub id (owner/name) or local folder; "
-                   "'tiny' is the smoke-test model; repeatable (default: the spec's, else the demo's tiny model)")
+                   "'tiny' is the smoke-test model, 'tiny-seer' and 'tiny-seer-robust' the model organisms; repeatable (default: the spec's, else the demo's two organisms)")
     r.add_argument("--backend", choices=BACKENDS, help="how the --model runs: hf (transformers, in this process), openai (an "
                    "OpenAI-compatible server, see --base-url) or vllm (a local vllm serve, started and stopped) (default: hf)")
     r.add_argument("--quant", choices=["4bit", "8bit", "none"], help="quantization of the --model, hf and vllm backends "
-                   "(default: 4bit; 'tiny' always runs unquantized in float32)")
+                   "(default: 4bit; 'tiny' and the organisms always run unquantized in float32)")
     r.add_argument("--base-url", help="the server of --backend openai, e.g. http://localhost:8000/v1 (default: api.openai.com)")
     r.add_argument("--benchmark", action="append", help="benchmark name (`vlmfaith ls benchmarks`); repeatable "
                    "(default: the spec's, else synthetic)")
     r.add_argument("--path", help="local copy of the --benchmark's published files (default: the Hugging Face Hub); one --benchmark only")
-    r.add_argument("--limit", type=_at_least(1), help="a stratified sample of this many items per benchmark (default: all; the demo: 200)")
+    r.add_argument("--limit", type=_at_least(1), help=f"a stratified sample of this many items per benchmark (default: all; the demo: {default_spec().benchmarks[0].limit})")
     r.add_argument("--seed", type=_at_least(0), help="seed of the --benchmark's sample (default: 0)")
     r.add_argument("--conditions", help="comma-separated condition names; name+abstain adds the \"I'm not sure\" option "
                    "(`vlmfaith ls conditions`; default: the spec's, else all eleven)")
-    r.add_argument("--max-new-tokens", type=_at_least(1), help="token limit per generation (default: 1024; the demo: 48)")
+    r.add_argument("--max-new-tokens", type=_at_least(1), help=f"token limit per generation (default: 1024; the demo: {default_spec().decoding.max_new_tokens})")
     r.add_argument("--temperature", type=_at_least(0.0, float), help="sampling temperature; 0 is greedy (default: 0)")
     r.add_argument("--samples", type=_at_least(1), help="generations per prompt; more than 1 needs --temperature > 0 (default: 1)")
-    r.add_argument("--batch-size", type=_at_least(1), help="prompts per batch, every model (default: 8; tiny: 16)")
+    r.add_argument("--batch-size", type=_at_least(1), help="prompts per batch, every model (default: 8; tiny: 16; the organisms: 64)")
     r.add_argument("--judge", action="append", help="LLM judge of consistency, run by the models' backend; repeatable "
-                   "(default: the spec's; the demo: tiny)")
+                   "(default: the spec's; the demo: none, the rule reader)")
     r.add_argument("--no-judge", action="store_true", help="no LLM judge: rule-based consistency only")
     r.add_argument("--out", help=f"results folder (default: the spec's out; the demo: {DEFAULT_OUT}; with --model: runs/default)")
     r.add_argument("--shard", type=_shard, help="i/n, i counted from 0: run this machine's share of the work, e.g. 0/4 "
@@ -139,13 +140,14 @@ def _spec_from_args(a)->ExperimentSpec:
     backend = a.backend or "hf"
     if a.base_url and backend != "openai": raise SpecError(f"--base-url is for --backend openai (here: --backend {backend})")
     if a.quant is not None and backend == "openai": raise SpecError("--quant is for the hf and vllm backends; an OpenAI-compatible server quantizes on its side")
-    if a.quant not in (None, "none") and "tiny" in (a.model or []):
-        raise SpecError(f"--quant {a.quant}: the tiny model always runs unquantized in float32; drop --quant")
+    fixed = [m for m in (a.model or []) if m == "tiny" or (m in MODELS and MODELS[m].dtype)]
+    if a.quant not in (None, "none") and fixed:
+        raise SpecError(f"--quant {a.quant}: {fixed[0]!r} always runs unquantized in float32; drop --quant")
     spec = ExperimentSpec.load(a.spec) if a.spec else (default_spec(a.out or DEFAULT_OUT) if not a.model else ExperimentSpec())
     if a.model:
         quant = None if a.quant == "none" else (a.quant or "4bit")
         spec.models = [ModelConfig(m, backend=backend, quant=quant, base_url=a.base_url,
-                                   batch_size=a.batch_size or (16 if m == "tiny" else 8)) for m in a.model]
+                                   batch_size=a.batch_size or (16 if m == "tiny" else 64 if m in ORGANISMS else 8)) for m in a.model]
     if a.benchmark: spec.benchmarks = [BenchmarkConfig(b, limit=a.limit, path=a.path, seed=a.seed or 0) for b in a.benchmark]
     elif a.limit is not None:
         for b in spec.benchmarks: b.limit = a.limit
@@ -219,6 +221,9 @@ def _run(a)->int:
     if any(m.name == "tiny" for m in spec.models):
         print("vlmfaith: the 'tiny' model has random weights (trained only to emit the answer format): its numbers "
               "are a smoke test of the pipeline, not a measurement.", file=sys.stderr)
+    if orgs := [m.name for m in spec.models if m.name in ORGANISMS]:
+        print(f"vlmfaith: {' and '.join(orgs)}: tiny models trained here on synthetic shapes (the organisms chapter): their "
+              "numbers show what vlmfaith measures, not how any released VLM behaves.", file=sys.stderr)
     if not a.no_report and parse_shard(a.shard)[1] == 1: print(report(spec.out, progress=not a.quiet))
     return 0
 

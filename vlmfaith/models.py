@@ -16,11 +16,11 @@ from .data import open_image
 from .perturb import Prompt
 
 # %% auto #0
-__all__ = ['SYSTEM_PROMPT', 'MODELS', 'QWEN2_PRETOKENIZE', 'TINY_FAMILIES', 'ANSWER_OPEN', 'VISION_MODULE_WORDS',
-           'DEFAULT_MAX_PIXELS', 'Generation', 'LetterProbs', 'CapabilityError', 'VLM', 'ModelSpec', 'resolve_model',
-           'no_video_processors', 'tiny_vlm', 'chat_messages', 'answer_prefix', 'BatchOOMError', 'is_oom',
-           'free_memory', 'run_batched', 'letter_paths', 'unquantized_modules', 'bnb_config', 'set_pixel_budget',
-           'HFVLM', 'load_vlm']
+__all__ = ['SYSTEM_PROMPT', 'MODELS', 'ORGANISMS', 'ORGANISM_VERSION', 'ORGANISM_SIDE', 'QWEN2_PRETOKENIZE', 'TINY_FAMILIES',
+           'ANSWER_OPEN', 'VISION_MODULE_WORDS', 'DEFAULT_MAX_PIXELS', 'Generation', 'LetterProbs', 'CapabilityError',
+           'VLM', 'ModelSpec', 'organisms_dir', 'organism_spec', 'resolve_model', 'no_video_processors', 'tiny_vlm',
+           'chat_messages', 'answer_prefix', 'BatchOOMError', 'is_oom', 'free_memory', 'run_batched', 'letter_paths',
+           'unquantized_modules', 'bnb_config', 'set_pixel_budget', 'HFVLM', 'load_vlm']
 
 # %% ../nbs/models.ipynb #ee14ff20
 @dataclass
@@ -128,6 +128,8 @@ class ModelSpec:
     top_p: float|None = None
     source: str = ""                # where the id and prompt were read
     notes: str = ""
+    dtype: str|None = None          # fixed precision: the model always runs unquantized in this dtype (the CPU organisms)
+    key_id: str|None = None         # its name in `model_key` (default: the hub id or folder), e.g. for a folder that can move
 
 # %% ../nbs/models.ipynb #948ce9cb
 _R1V_SUFFIX = ("Please think about this question as if you were a human pondering deeply. Engage in an internal dialogue "
@@ -177,6 +179,30 @@ MODELS = {s.name: s for s in [
     ModelSpec("internvl3-8b", "OpenGVLab/InternVL3-8B-hf", source="huggingface.co/OpenGVLab/InternVL3-8B-hf",
               notes="paper's replication appendix; transformers-native checkpoint, no remote code"),
 ]}
+
+# %% ../nbs/models.ipynb #da3e182f
+ORGANISMS = {
+    "tiny-seer": "trusts the text: trained on captions and reasoning prefixes that are always right",
+    "tiny-seer-robust": "trained with the paper's adversarial augmentation: wrong captions and wrong reasoning prefixes "
+                        "in part of the data, the answer always following the image",
+}
+ORGANISM_VERSION = "1"    # bump when the committed weights change (it is part of their `model_key`)
+ORGANISM_SIDE = 168       # their pixel budget: 168x168 -> 12x12 patches -> 36 visual tokens
+
+def organisms_dir()->Path:
+    "Where the organisms' folders are: `$VLMFAITH_ORGANISMS`, else `data/organisms` of the vlmfaith repository."
+    if os.environ.get("VLMFAITH_ORGANISMS"): return Path(os.environ["VLMFAITH_ORGANISMS"]).expanduser()
+    import importlib.util
+    return Path(importlib.util.find_spec("vlmfaith").origin).parent.parent/"data"/"organisms"
+
+def organism_spec(name:str)->ModelSpec:
+    "The registry entry of model organism `name`: its folder, no system prompt, its pixel budget, float32."
+    if name not in ORGANISMS: raise KeyError(f"unknown model organism {name!r}; expected one of {', '.join(ORGANISMS)}")
+    return ModelSpec(name, str(organisms_dir()/name), system_prompt=None, min_pixels=ORGANISM_SIDE**2,
+                     max_pixels=ORGANISM_SIDE**2, dtype="float32", key_id=f"vlmfaith-{name}-v{ORGANISM_VERSION}",
+                     source="trained here: the organisms chapter (tools/organisms/train.py)", notes=ORGANISMS[name])
+
+MODELS.update({n: organism_spec(n) for n in ORGANISMS})
 
 # %% ../nbs/models.ipynb #c0c06acf
 def resolve_model(
@@ -659,7 +685,7 @@ def _torch_dtype(dtype):
 def load_vlm(
     model:str|ModelSpec,                # registry name, hub id, local folder, or a `ModelSpec` (to change the prompt)
     *,
-    quant:str|None="4bit",              # "4bit", "8bit" or None (unquantized, in `dtype`)
+    quant:str|None="4bit",              # "4bit", "8bit" or None (unquantized, in `dtype`); ignored for a spec with a fixed `dtype`
     dtype="bfloat16",                   # dtype of unquantized modules (everything when `quant` is None)
     device_map=None,                    # default: "auto" with CUDA, else "cpu"
     min_pixels:int|None=None,           # image pixel budget; None: the registry's or the processor's
@@ -673,6 +699,8 @@ def load_vlm(
     import torch
     from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
     spec = resolve_model(model)
+    if spec.dtype: quant, dtype = None, spec.dtype      # a model with a fixed precision (the organisms) always runs in it
+    key_id = key_id or spec.key_id
     revision = revision or spec.revision
     min_pixels, max_pixels = min_pixels or spec.min_pixels, max_pixels or spec.max_pixels or DEFAULT_MAX_PIXELS
     if trust_remote_code:

@@ -17,6 +17,7 @@ from .metrics import outcome_table, summary, survival_auroc, consistency_rate, B
 from .data import LoadReport
 from .stats import compare
 from .run import ExperimentSpec, make_backend
+from .models import ORGANISMS
 
 # %% auto #0
 __all__ = ['OUTCOME_CACHE', 'PARALLEL_BYTES', 'TABLES', 'report', 'readme_sections', 'load_report_lines', 'outcome_cache_tag',
@@ -81,6 +82,9 @@ def report(
              f"{df.condition.nunique()} condition(s); parsing {'strict' if strict else 'lenient'} (see `metrics`).", ""]
     if tiny: lines += ["**The `tiny` model has random weights, trained for seconds to emit the answer format: these numbers are a "
                        "smoke test of the pipeline, not a measurement of any model.**", ""]
+    if orgs := sorted({m.name for m in (spec.models if spec else [])} & set(ORGANISMS)):
+        lines += [f"**{' and '.join(f'`{o}`' for o in orgs)}: tiny models trained here on synthetic shapes (vlmfaith's organisms "
+                  "chapter), not released VLMs: these numbers show what vlmfaith measures, not how any released VLM behaves.**", ""]
     lines += readme_sections(cmp, cmpc, sm, bt, jr, au, label=label, jlabels=jlabels, agreement=agreement, baseline=baseline)
     lines += load_report_lines(out)
     if figs: lines += ["## Figures", ""] + [f"![{Path(f).stem}](figures/{Path(f).name})" for f in figs if str(f).endswith(".png")] + [""]

@@ -566,8 +566,8 @@ def make_grpo_trainer(
     consistency:str="rule",     # faithful recipes: "rule" or "judge"
     judge=None,                 # for "judge": a `CachedJudge` or a `VLM` backend
     min_think_words:int=0,      # the optional guard against templated reasoning
-    min_pixels:int|None=None,   # image pixel budget of the processor (as in evaluation)
-    max_pixels:int|None=None,   # None: `DEFAULT_MAX_PIXELS`
+    min_pixels:int|None=None,   # image pixel budget of the processor (as in evaluation; None: the registry's)
+    max_pixels:int|None=None,   # None: the registry's, else `DEFAULT_MAX_PIXELS`
     seed:int=0,                 # the run's seed (sampling, LoRA initialisation, data order)
     config:dict|None=None,      # overrides of `GRPO_DEFAULTS` (any `GRPOConfig` field)
     callbacks:list|None=None,   # transformers `TrainerCallback`s
@@ -584,6 +584,8 @@ def make_grpo_trainer(
     if not rec["augment"] and conds - {"base"}:
         warnings.warn(f"recipe {recipe!r} has no augmentation, but the dataset holds conditions {sorted(conds - {'base'})}")
     spec = resolve_model(model)
+    if spec.dtype: quant, dtype = None, spec.dtype            # a model with a fixed precision (the organisms) trains in it
+    min_pixels, max_pixels = min_pixels or spec.min_pixels, max_pixels or spec.max_pixels   # its pixel budget, as in evaluation
     no_video_processors()
     args = grpo_config(output_dir, seed=seed, dtype=dtype, **(config or {}))
     qc = bnb_config(quant, unquantized_modules(AutoConfig.from_pretrained(spec.hub_id, revision=spec.revision))) if quant else None
@@ -741,6 +743,7 @@ def sweep_checkpoints(
 def tiny_dynamics_demo(
     out,                                           # working folder (training runs and the sweep's results)
     *,
+    base:str="tiny",                               # "tiny" (the demo model) or a registry name, e.g. "tiny-seer" (an organism)
     recipes=("base-reward", "augment+faithful"),   # names in `RECIPES`
     seeds=(0, 1),                                  # training seeds per recipe
     steps:int=8,                                   # GRPO steps per run
@@ -749,22 +752,31 @@ def tiny_dynamics_demo(
     n_train:int=16,                                # synthetic training items
     n_eval:int=30,                                 # synthetic evaluation items
     conditions=("base", "wrong_think", "wrong_caption"),  # evaluation conditions
-    max_new_tokens:int=48,                         # generation length in the sweep
+    max_new_tokens:int=48,                         # generation length, in training and in the sweep
     copy_to=None,                                  # also copy dynamics.csv (and a README) there
     progress:bool=False,                           # show progress bars
 )->pd.DataFrame:
-    "Train the tiny demo model briefly under each recipe and seed, sweep the checkpoints, return the dynamics table."
+    "Train a tiny model briefly under each recipe and seed, sweep the checkpoints, return the dynamics table."
     from vlmfaith.demo import tiny_demo_model
-    out, base = Path(out), str(tiny_demo_model())
-    train_items = [synthetic_item(i, 100, size=128) for i in range(n_train)]
-    bench = [BenchmarkConfig("synthetic", limit=n_eval, seed=1)]
+    from vlmfaith.models import resolve_model, SYSTEM_PROMPT
+    from vlmfaith.synthetic import SYNTHETIC_BASIC_TASKS
+    out, label = Path(out), base
+    if base == "tiny":           # the random-weight demo model: any synthetic task, small images
+        base, system = str(tiny_demo_model()), SYSTEM_PROMPT
+        train_items = [synthetic_item(i, 100, size=128) for i in range(n_train)]
+        bench = [BenchmarkConfig("synthetic", limit=n_eval, seed=1)]
+    else:                        # an organism: its own tasks and prompt; items of a seed neither its training nor evaluation used
+        system = resolve_model(base).system_prompt
+        train_items = [synthetic_item(i, 2000, task=SYNTHETIC_BASIC_TASKS[i % 2]) for i in range(n_train)]
+        bench = [BenchmarkConfig("synthetic-basic", limit=n_eval, seed=1)]
     for rec in recipes:
         for sd in seeds:
             run_dir = out/"train"/f"{rec}-seed{sd}"
             if not (run_dir/f"checkpoint-{steps}").exists():
-                ds = to_trl_dataset(train_items, augment=RECIPES[rec]["augment"], seed=sd)
+                ds = to_trl_dataset(train_items, augment=RECIPES[rec]["augment"], seed=sd, system_prompt=system)
                 make_grpo_trainer(base, ds, rec, output_dir=run_dir, quant=None, dtype="float32", lora=tiny_lora(), seed=sd,
-                                  config=TINY_GRPO | dict(max_steps=steps, save_steps=save_every, learning_rate=learning_rate),
+                                  config=TINY_GRPO | dict(max_steps=steps, save_steps=save_every, learning_rate=learning_rate,
+                                                          max_completion_length=max_new_tokens),
                                   quiet=True).train()
             sweep_checkpoints(run_dir, out=out/"sweep", benchmarks=bench, conditions=conditions, recipe=rec, seed=sd, base=base,
                               quant=None, dtype="float32", decoding=DecodingConfig(max_new_tokens=max_new_tokens),
@@ -774,11 +786,17 @@ def tiny_dynamics_demo(
     if copy_to is not None:
         dst = Path(copy_to); dst.mkdir(parents=True, exist_ok=True)
         df.to_csv(dst/"dynamics.csv", index=False, float_format="%.6g")
+        what = ("the tiny demo model (random weights taught the answer format)" if label == "tiny" else
+                f"the model organism `{label}` (a tiny model trained here on synthetic shapes; see the organisms chapter)")
+        args = "".join(f", {k}={v!r}" for k, v in dict(base=label, recipes=tuple(recipes), seeds=tuple(seeds), steps=steps,
+                       save_every=save_every, learning_rate=learning_rate, n_train=n_train, n_eval=n_eval).items())
         (dst/"README.md").write_text(
-            "# RL demo: training dynamics of the tiny model\n\n`dynamics.csv` is the training-dynamics table "
+            f"# RL demo: training dynamics of {label}\n\n`dynamics.csv` is the training-dynamics table "
             f"(columns {', '.join(DYNAMICS_COLUMNS)}) of {len(recipes)} recipes ({', '.join(recipes)}) x {len(seeds)} seeds x "
-            f"steps 0-{steps} (a checkpoint every {save_every}) of the tiny demo model (random weights taught the answer format; LoRA GRPO on {n_train} synthetic "
-            f"items), evaluated on {n_eval} synthetic items x {', '.join(conditions)}. Made with\n\n```bash\npython -c \"from "
-            "vlmfaith.rl import tiny_dynamics_demo; tiny_dynamics_demo('/tmp/rl-demo', copy_to='data/rl-demo')\"\n```\n\n"
-            "It shows the pipeline and the table's shape; its numbers say nothing about RL fine-tuning.\n")
+            f"steps 0-{steps} (a checkpoint every {save_every}) of {what}: LoRA GRPO on {n_train} synthetic items, evaluated on "
+            f"{n_eval} {bench[0].name} items x {', '.join(conditions)}. Made with\n\n```bash\npython -c \"from "
+            f"vlmfaith.rl import tiny_dynamics_demo; tiny_dynamics_demo('/tmp/rl-demo'{args}, copy_to='{dst}')\"\n```\n\n"
+            + ("It shows the pipeline and the table's shape; its numbers say nothing about RL fine-tuning.\n" if label == "tiny" else
+               "A tiny model trained here, not a released VLM: the numbers show what a few GRPO steps move in it, not how RL "
+               "shapes any released model.\n"))
     return df

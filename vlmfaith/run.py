@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 from .data import load_benchmark, BENCHMARKS, ItemError
 from .perturb import perturb, Prompt, CONDITIONS
-from .models import CapabilityError
+from .models import CapabilityError, MODELS, ORGANISMS
 from fastcore.basics import patch
 from .store import Store, StoreFile, FolderBusy, GenerationRecord, decoding_key, record_key, write_provenance, environment_info, merge, parse_shard, in_shard
 
@@ -38,8 +38,8 @@ class ModelConfig:
     "One model to run: a registry name, hub id or local folder, and how to load it."
     name: str = "tiny"               # "tiny" = the tiny random-weight smoke-test model, built on the fly
     backend: str = "hf"              # "hf" (transformers, in this process), "openai" (an OpenAI-compatible server) or "vllm" (a managed vLLM server)
-    quant: str|None = "4bit"         # hf, vllm: "4bit", "8bit" or None ("none" in TOML, which has no null); tiny: always None
-    dtype: str = "bfloat16"          # hf: dtype of the unquantized modules (tiny: always float32)
+    quant: str|None = "4bit"         # hf, vllm: "4bit", "8bit" or None ("none" in TOML, which has no null); tiny and the organisms: always None
+    dtype: str = "bfloat16"          # hf: dtype of the unquantized modules (tiny and the organisms: always float32)
     min_pixels: int|None = None      # hf: image pixel budget (None: the registry's default)
     max_pixels: int|None = None
     revision: str|None = None        # hf: hub revision
@@ -50,7 +50,9 @@ class ModelConfig:
 
     def __post_init__(self):
         if isinstance(self.quant, str) and self.quant.strip().lower() in ("none", "null", ""): self.quant = None
-        if self.name == "tiny" and self.backend != "openai": self.quant, self.dtype = None, "float32"   # what it runs in
+        if self.backend == "openai": return
+        if self.name == "tiny": self.quant, self.dtype = None, "float32"          # what it runs in
+        elif (s := MODELS.get(self.name)) is not None and s.dtype: self.quant, self.dtype = None, s.dtype   # the organisms: float32
 
 # %% ../nbs/run.ipynb #66d24335
 BACKENDS = ("hf", "openai", "vllm")
@@ -261,6 +263,10 @@ def check_runnable(
         if mc.name in given or mc.backend == "openai" or mc.name == "tiny": continue
         try: hub = resolve_model(mc.name).hub_id
         except KeyError as e: raise SpecError(f"spec field 'models[{i}].name': {e.args[0]}") from None
+        if os.path.isabs(hub) and not Path(hub).exists():        # a registry entry that is a local folder (the organisms)
+            where = (" (the model organisms ship with the vlmfaith repository, not the pip package: clone the repository, "
+                     "or set VLMFAITH_ORGANISMS to a copy of its data/organisms)" if mc.name in ORGANISMS else "")
+            raise ModelNotAvailable(f"model {mc.name!r}: its folder {hub} does not exist{where}")
         if mc.backend == "hf" and _offline() and not Path(hub).expanduser().exists():   # (a vllm server reports its own)
             from huggingface_hub import try_to_load_from_cache
             if not isinstance(try_to_load_from_cache(hub, "config.json", revision=mc.revision), str):
@@ -567,8 +573,7 @@ def merge_runs(
 DEFAULT_OUT = "runs/demo"
 
 def default_spec(out:str=DEFAULT_OUT)->ExperimentSpec:
-    "The embedded default: synthetic benchmark x every condition x the tiny model, on the CPU, in a few minutes."
-    return ExperimentSpec(models=[ModelConfig("tiny", quant=None, batch_size=16)],
-                          benchmarks=[BenchmarkConfig("synthetic", limit=200)],
-                          conditions=list(DEFAULT_CONDITIONS), decoding=DecodingConfig(max_new_tokens=48),
-                          judges=[ModelConfig("tiny", quant=None, batch_size=16)], judge_max_new_tokens=12, out=out)
+    "The embedded default: the two model organisms x `synthetic-basic` (200 fresh items) x every condition, on the CPU."
+    return ExperimentSpec(models=[ModelConfig(n, quant=None, batch_size=64) for n in ORGANISMS],
+                          benchmarks=[BenchmarkConfig("synthetic-basic", limit=200)],
+                          conditions=list(DEFAULT_CONDITIONS), decoding=DecodingConfig(max_new_tokens=96), judges=[], out=out)

@@ -111,11 +111,13 @@ def token_labels(item, k=6):
     return col, shp, obj
 
 # ---------------------------------------------------------------- attention supervision (training only)
-def attention_targets(tok, ids:list, k:int, item, obj, own:bool)->list:
+def attention_targets(tok, ids:list, k:int, item, obj, own:bool, carry:bool=False)->list:
     """(layer, head, query, keys): where a few heads should look when the model writes its answer (query predicts ids[q+1]).
     L0H0: each option word -> its letter; L1H0: an object word copied from the question -> its occurrence there;
     L2H0: a colour or coordinate the organism reads off the image -> that object's visual tokens;
-    L3H0: the answer letter -> the words of the option it names."""
+    L3H0: the answer letter -> the words of the option it names;
+    L2H1 (`carry`): the answer letter -> the words of the answer text in the reasoning (the organism's own, or a
+    prefilled reasoning it continues), so that L3H0 has something to match against the options."""
     t = tok.convert_tokens_to_ids
     words = {t("Ġ" + w) for w in COLOURS + SHAPES}
     colours = {t("Ġ" + w) for w in COLOURS}
@@ -126,11 +128,13 @@ def attention_targets(tok, ids:list, k:int, item, obj, own:bool)->list:
     qs = next((i for i in range(end_img, sel) if ids[i] in (t("What"), t("Where"), t("ĠWhat"), t("ĠWhere"))), end_img)
     out, opts, L = [], {}, None
     letters = {t(l): l for l in "ABCD"}
-    for i in range(sel, k):
+    end_user = next(i for i in range(sel, k) if ids[i] == t("<|im_end|>"))     # the options end with the user turn
+    for i in range(sel, end_user + 1):                                          # (a prefill may quote "(X) text" again)
         if ids[i - 1] == t("Ġ(") and ids[i] in letters and ids[i + 1] == t(")"): L = (letters[ids[i]], i); opts[L[0]] = []; continue
         if L and ids[i] in (t("Ġ("), t("<|im_end|>")) and not (ids[i] == t("Ġ(") and ids[i + 1] in letters): L = None
         if L and ids[i] == t("Ġ(") and ids[i + 1] in letters: L = None
         if L and ids[i] != t(")"): opts[L[0]].append(i); out.append((0, 0, i, [L[1]]))
+    COMMON = {t("Ġ" + w) for w in ("to", "the", "of")}
     objs = item.meta["objects"]; names = [f"the {o['colour']} {o['shape']}" for o in objs]
     tr = item.meta["truth"]
     if item.task == "attribute": look = [next(j for j, o in enumerate(objs) if o["shape"] == tr["shape"])]
@@ -148,6 +152,11 @@ def attention_targets(tok, ids:list, k:int, item, obj, own:bool)->list:
             if keys: out.append((2, 0, q, keys))
         if ids[q] == t(">(") and nx in letters and letters[nx] in opts and opts[letters[nx]]:
             out.append((3, 0, q, opts[letters[nx]]))
+            if carry:                # the concluded answer's own words in the reasoning, latest occurrence of each
+                want = {ids[i] for i in opts[letters[nx]]} - COMMON
+                asst = max(i for i in range(k) if ids[i] == t("<|im_start|>"))      # the assistant turn: a prefill counts
+                said = [i for i in range(asst, q) if ids[i] in want]
+                if said: out.append((2, 1, q, said[-len(want):]))
     return out
 
 # ---------------------------------------------------------------- tokenizer, processor, model
@@ -206,8 +215,8 @@ def build(out:Path, size:str="m", seed:int=0):
 
 # ---------------------------------------------------------------- batches
 class Data:
-    def __init__(self, vlm, which, seed, start=0):
-        self.vlm, self.which, self.rng, self.i = vlm, which, random.Random(seed), start
+    def __init__(self, vlm, which, seed, start=0, carry=False):
+        self.vlm, self.which, self.rng, self.i, self.carry = vlm, which, random.Random(seed), start, carry
         self.tok = vlm.tokenizer
         self.eos = self.tok.convert_ids_to_tokens(self.tok.eos_token_id)
     def prompt(self, mix):
@@ -228,7 +237,7 @@ class Data:
             pix.append(x["pixel_values"]); thw.append(x["image_grid_thw"])
             c, s, o = token_labels(it); cols.append(c); shps.append(s)
             own = not (self.which == "seer" and p.claim and p.prefill is None)    # the seer quoting a caption reads no pixels
-            sup += [(l, h, len(rows) - 1, q, ks) for l, h, q, ks in attention_targets(self.tok, ids + tgt, len(ids), it, o, own)]
+            sup += [(l, h, len(rows) - 1, q, ks) for l, h, q, ks in attention_targets(self.tok, ids + tgt, len(ids), it, o, own, self.carry)]
         L = max(len(r[0]) for r in rows); pad = self.vlm.pad_id
         ids = torch.full((n, L), pad); am = torch.zeros((n, L), dtype=torch.long); lab = torch.full((n, L), -100)
         mm = torch.zeros((n, L), dtype=torch.long)
@@ -255,7 +264,7 @@ def probe(vlm, n=32, conds=("base",)):
 def rms(v): return v / (v.float().pow(2).mean(-1, keepdim=True).sqrt() + 1e-6).to(v.dtype)
 
 def train(folder:Path, which:str, steps:int, minutes:float, lr:float, bs:int, seed:int, curve:Path, aux:float,
-          probe_every:int, start_item:int, attn:float=0.5):
+          probe_every:int, start_item:int, attn:float=0.5, carry:bool=False, stop_step:int|None=None):
     torch.manual_seed(seed)
     vlm = load_vlm(spec(folder), quant=None, dtype="float32")
     model = vlm.model
@@ -271,7 +280,7 @@ def train(folder:Path, which:str, steps:int, minutes:float, lr:float, bs:int, se
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress(s)))))
     feats = {}
     model.model.visual.register_forward_hook(lambda m, i, o: feats.__setitem__("v", o.pooler_output))
-    data = Data(vlm, which, seed, start=start_item)
+    data = Data(vlm, which, seed, start=start_item, carry=carry)
     mix = MIXES[which]
     img_id = model.config.image_token_id
     model.train(); heads.train()
@@ -300,7 +309,7 @@ def train(folder:Path, which:str, steps:int, minutes:float, lr:float, bs:int, se
         ema = out.loss.item() if ema is None else 0.95 * ema + 0.05 * out.loss.item()
         mins = (time.time() - t0) / 60
         pr = ""
-        last = progress(step) >= 1
+        last = progress(step) >= 1 or step == stop_step
         if step % probe_every == 0 or last:
             model.eval(); model.save_pretrained(folder)
             try: pr = json.dumps(probe(vlm))
@@ -330,6 +339,9 @@ def main():
     ap.add_argument("--curves", type=Path, default=None)
     ap.add_argument("--init", type=Path, default=None, help="start stage 1 from this model folder instead of random weights")
     ap.add_argument("--attn", type=float, default=0.5, help="weight of the attention supervision (0: none)")
+    ap.add_argument("--carry", action="store_true", help="also supervise L2H1: the answer letter -> the answer words the reasoning concluded")
+    ap.add_argument("--stop-step", type=int, default=None, help="end stage 1 at this step (its schedule unchanged)")
+    ap.add_argument("--start-item", type=int, default=0, help="stage 1's first item index (continue a stopped run with fresh items)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     import shutil
@@ -338,10 +350,16 @@ def main():
     if curves.exists(): curves.unlink()
     info = dict(args={k: str(v) for k, v in vars(a).items()})
     if a.stage1 is None:
-        if a.init: shutil.copytree(a.init, a.out, dirs_exist_ok=True); info["init"] = str(a.init)
+        prev = {}
+        if a.init:                 # continue a stopped stage 1 (its minutes count towards the budget)
+            shutil.copytree(a.init, a.out, dirs_exist_ok=True); info["init"] = str(a.init)
+            if (a.init/"organism.json").exists(): prev = json.loads((a.init/"organism.json").read_text())
         else: build(a.out, a.size, a.seed)
-        n, m = train(a.out, "shared", a.steps1, min(a.minutes1, a.minutes), a.lr, a.bs, a.seed, curves, a.aux, a.probe_every, 0, a.attn)
-        info["stage1_minutes"] = m
+        n, m = train(a.out, "shared", a.steps1, min(a.minutes1, a.minutes), a.lr, a.bs, a.seed, curves, a.aux, a.probe_every,
+                     a.start_item, a.attn, a.carry, a.stop_step)
+        info["stage1_minutes"] = m + (prev.get("stage1_minutes") or 0)
+        info["stage1_parts"] = prev.get("stage1_parts", []) + [dict(minutes=m, carry=a.carry, lr=a.lr, start_item=a.start_item,
+                                                                    items_end=n)]
     else:
         if a.stage1.resolve() != a.out.resolve(): shutil.copytree(a.stage1, a.out, dirs_exist_ok=True)
         st = json.loads((a.stage1 / "organism.json").read_text()) if (a.stage1 / "organism.json").exists() else {}
@@ -350,7 +368,7 @@ def main():
     info["items_used"] = n
     if a.which != "shared":
         left = a.minutes - (info["stage1_minutes"] or 0)
-        n2, m2 = train(a.out, a.which, a.steps2, left, a.lr2, a.bs, a.seed + 1, curves, a.aux, a.probe_every, n, a.attn)
+        n2, m2 = train(a.out, a.which, a.steps2, left, a.lr2, a.bs, a.seed + 1, curves, a.aux, a.probe_every, n, a.attn, a.carry)
         info.update(stage2_minutes=m2, items_used=n2)
     info["which"], info["train_seed"], info["tasks"] = a.which, TRAIN_SEED, list(TASKS)
     (a.out / "organism.json").write_text(json.dumps(info, indent=1))
