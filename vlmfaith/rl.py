@@ -753,6 +753,7 @@ def tiny_dynamics_demo(
     n_eval:int=30,                                 # synthetic evaluation items
     conditions=("base", "wrong_think", "wrong_caption"),  # evaluation conditions
     max_new_tokens:int=48,                         # generation length, in training and in the sweep
+    grpo:dict|None=None,                           # further `GRPOConfig` overrides (e.g. temperature, num_generations)
     copy_to=None,                                  # also copy dynamics.csv (and a README) there
     progress:bool=False,                           # show progress bars
 )->pd.DataFrame:
@@ -776,7 +777,7 @@ def tiny_dynamics_demo(
                 ds = to_trl_dataset(train_items, augment=RECIPES[rec]["augment"], seed=sd, system_prompt=system)
                 make_grpo_trainer(base, ds, rec, output_dir=run_dir, quant=None, dtype="float32", lora=tiny_lora(), seed=sd,
                                   config=TINY_GRPO | dict(max_steps=steps, save_steps=save_every, learning_rate=learning_rate,
-                                                          max_completion_length=max_new_tokens),
+                                                          max_completion_length=max_new_tokens) | (grpo or {}),
                                   quiet=True).train()
             sweep_checkpoints(run_dir, out=out/"sweep", benchmarks=bench, conditions=conditions, recipe=rec, seed=sd, base=base,
                               quant=None, dtype="float32", decoding=DecodingConfig(max_new_tokens=max_new_tokens),
@@ -789,7 +790,8 @@ def tiny_dynamics_demo(
         what = ("the tiny demo model (random weights taught the answer format)" if label == "tiny" else
                 f"the model organism `{label}` (a tiny model trained here on synthetic shapes; see the organisms chapter)")
         args = "".join(f", {k}={v!r}" for k, v in dict(base=label, recipes=tuple(recipes), seeds=tuple(seeds), steps=steps,
-                       save_every=save_every, learning_rate=learning_rate, n_train=n_train, n_eval=n_eval).items())
+                       save_every=save_every, learning_rate=learning_rate, n_train=n_train, n_eval=n_eval,
+                       max_new_tokens=max_new_tokens, **({"grpo": grpo} if grpo else {})).items())
         (dst/"README.md").write_text(
             f"# RL demo: training dynamics of {label}\n\n`dynamics.csv` is the training-dynamics table "
             f"(columns {', '.join(DYNAMICS_COLUMNS)}) of {len(recipes)} recipes ({', '.join(recipes)}) x {len(seeds)} seeds x "
