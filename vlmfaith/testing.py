@@ -6,7 +6,7 @@ Docs: https://vlmfaith.github.io/vlmfaith/testing.html.md"""
 
 # %% ../nbs/testing.ipynb #18ed13b8
 from __future__ import annotations
-import json, re, threading, time
+import json, re, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Sequence
 from .models import Generation
@@ -30,6 +30,13 @@ def completion_json(
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 3*n, "total_tokens": prompt_tokens + 3*n}}
 
 # %% ../nbs/testing.ipynb #b83d759c
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        "Say nothing when the client has gone (a test's timeout): the traceback that socketserver prints from the handler "
+        "thread is parsed with `ast` on Python 3.11, which races with `ast` in the main thread (CPython gh-106905)."
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)): return
+        super().handle_error(request, client_address)
+
 class ScriptedServer:
     "A real HTTP server on 127.0.0.1 that answers chat completions from a script; a context manager."
     def __init__(self,
@@ -79,7 +86,7 @@ class ScriptedServer:
                 self.send_header("content-type", "application/json"); self.send_header("content-length", str(len(data)))
                 for k, v in headers.items(): self.send_header(k, str(v))
                 self.end_headers(); self.wfile.write(data)
-        self._srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._srv = _QuietServer(("127.0.0.1", 0), Handler)
         self._srv.daemon_threads = True
         self._thread = threading.Thread(target=self._srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True); self._thread.start()
         self.base_url = f"http://127.0.0.1:{self._srv.server_address[1]}/v1"
